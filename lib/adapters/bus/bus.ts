@@ -1,0 +1,54 @@
+/**
+ * The event bus contract that both implementations keep: Kafka (kafkajs) in
+ * production and tests, and the embedded bus that `npm start` uses when no
+ * broker is configured.
+ *
+ * - A topic has a fixed number of partitions; a message goes to the partition
+ *   chosen from its key, so messages with the same key keep their order.
+ * - A consumer group receives each message once per group; within a partition
+ *   `handle` is called for one message at a time, in offset order.
+ * - An offset is committed only after `handle` resolves. If `handle` throws, the
+ *   message is not committed and will be delivered again (at least once).
+ */
+export interface BusMessageInput {
+  key: string;
+  value: string;
+  headers?: Record<string, string>;
+}
+
+export interface BusMessage {
+  topic: string;
+  partition: number;
+  /** Decimal string, as Kafka reports offsets. */
+  offset: string;
+  key: string | null;
+  value: string;
+  headers: Record<string, string>;
+  /** Milliseconds since the epoch at which the message was appended. */
+  timestamp: number;
+}
+
+export interface SubscribeOptions {
+  groupId: string;
+  topics: string[];
+  /** Where a group with no committed offset starts; defaults to the earliest message. */
+  fromBeginning?: boolean;
+  handle: (message: BusMessage) => Promise<void>;
+}
+
+export interface Subscription {
+  /** Stops fetching, lets the message in progress finish, and leaves the group. */
+  stop(): Promise<void>;
+}
+
+export interface Bus {
+  readonly kind: 'kafka' | 'embedded';
+  /** Creates the topics that do not exist yet; existing ones are left as they are. */
+  ensureTopics(topics: string[]): Promise<void>;
+  /** Appends messages in order and resolves once the bus has stored them durably. */
+  publish(topic: string, messages: BusMessageInput[]): Promise<void>;
+  subscribe(options: SubscribeOptions): Promise<Subscription>;
+  /** Resolves when the bus answers; readiness probes call it. */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}

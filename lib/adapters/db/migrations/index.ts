@@ -1,0 +1,11 @@
+import type { Migration } from 'kysely/migration';
+import * as foundation from './0001_foundation.ts';
+
+/**
+ * The ordered migration list. Migrations are imported statically rather than
+ * read from a folder so that a function image built by the OpenFaaS template
+ * carries them without a file-system layout to match.
+ */
+export const migrations: Record<string, Migration> = {
+  '0001_foundation': foundation,
+};

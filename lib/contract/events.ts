@@ -1,0 +1,67 @@
+import { z } from 'zod';
+import { topics, type TopicName } from './topics.ts';
+
+/**
+ * Every event type hop emits: its topic and the zod schema of its `data`.
+ * `scripts/generate-schemas.ts` turns these schemas into the published JSON
+ * Schemas and the AsyncAPI document, so code and docs cannot drift apart.
+ */
+const meetingScheduledData = z.object({
+  meetingId: z.uuid(),
+  title: z.string(),
+  startsAt: z.iso.datetime({ offset: true }),
+  endsAt: z.iso.datetime({ offset: true }),
+  timeZone: z.string(),
+  participantCount: z.number().int().nonnegative(),
+});
+
+const meetingCancelledData = z.object({
+  meetingId: z.uuid(),
+  reason: z.string().nullable(),
+  cancelledAt: z.iso.datetime({ offset: true }),
+});
+
+const meetingEndedData = z.object({
+  meetingId: z.uuid(),
+  endedAt: z.iso.datetime({ offset: true }),
+});
+
+const roomProvisionedData = z.object({
+  meetingId: z.uuid(),
+  janusServer: z.string(),
+  roomId: z.number().int(),
+});
+
+const roomDestroyedData = z.object({
+  meetingId: z.uuid(),
+  janusServer: z.string(),
+  roomId: z.number().int(),
+  reason: z.enum(['cancelled', 'ended']),
+});
+
+/** A Janus event-handler event, carried unchanged apart from the server id. */
+const janusEventData = z.object({
+  server: z.string(),
+  event: z.record(z.string(), z.unknown()),
+});
+
+export const eventTypes = {
+  'vn.hop.meeting.scheduled.v1': { topic: topics.meetings, data: meetingScheduledData },
+  'vn.hop.meeting.cancelled.v1': { topic: topics.meetings, data: meetingCancelledData },
+  'vn.hop.meeting.ended.v1': { topic: topics.meetings, data: meetingEndedData },
+  'vn.hop.room.provisioned.v1': { topic: topics.media, data: roomProvisionedData },
+  'vn.hop.room.destroyed.v1': { topic: topics.media, data: roomDestroyedData },
+  'vn.hop.janus.event.v1': { topic: topics.media, data: janusEventData },
+} as const satisfies Record<string, { topic: TopicName; data: z.ZodType }>;
+
+export type EventType = keyof typeof eventTypes;
+export type EventData<T extends EventType> = z.infer<(typeof eventTypes)[T]['data']>;
+
+export function isEventType(type: string): type is EventType {
+  return Object.hasOwn(eventTypes, type);
+}
+
+/** The CloudEvents `source` of events that hop's functions emit. */
+export function eventSource(functionName: string): string {
+  return `/hop/functions/${functionName}`;
+}

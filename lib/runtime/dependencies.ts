@@ -1,0 +1,19 @@
+import type { Kysely } from 'kysely';
+import type { Database } from '../adapters/db/schema.ts';
+import type { MediaCluster } from '../adapters/media/media.ts';
+import type { ObjectStorage } from '../adapters/storage/storage.ts';
+import type { Logger } from '../log.ts';
+
+/**
+ * What a function handler may use. The gateway builds one set for its
+ * in-process functions; the OpenFaaS template builds one per function pod from
+ * the same environment variables. Handlers never construct adapters themselves.
+ */
+export interface Dependencies {
+  db: Kysely<Database>;
+  /** Null when no Janus server is configured (media off). */
+  media: MediaCluster | null;
+  storage: ObjectStorage | null;
+  log: Logger;
+  now: () => Date;
+}
