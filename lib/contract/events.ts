@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { newCloudEvent, type CloudEvent, type NewEventOptions } from './cloudevent.ts';
 import { topics, type TopicName } from './topics.ts';
 
 /**
@@ -64,4 +65,16 @@ export function isEventType(type: string): type is EventType {
 /** The CloudEvents `source` of events that hop's functions emit. */
 export function eventSource(functionName: string): string {
   return `/hop/functions/${functionName}`;
+}
+
+/** A CloudEvent whose `type` is one of hop's and whose `data` matches that type. */
+export type HopEvent = { [T in EventType]: CloudEvent<EventData<T>> & { type: T } }[EventType];
+
+/** Builds a hop event; the type parameter ties `data` to the schema of `type`. */
+export function newEvent<T extends EventType>(
+  type: T,
+  data: EventData<T>,
+  options: NewEventOptions,
+): CloudEvent<EventData<T>> & { type: T } {
+  return newCloudEvent(type, data, options) as CloudEvent<EventData<T>> & { type: T };
 }

@@ -1,6 +1,5 @@
 import type { Kysely, Transaction } from 'kysely';
-import type { CloudEvent } from '../../contract/cloudevent.ts';
-import { eventTypes, type EventData, type EventType } from '../../contract/events.ts';
+import { eventTypes, type HopEvent } from '../../contract/events.ts';
 import type { Database } from './schema.ts';
 
 /**
@@ -10,9 +9,9 @@ import type { Database } from './schema.ts';
  * The data is validated against its type's schema here, so an invalid event
  * fails the transaction instead of reaching consumers.
  */
-export async function appendToOutbox<T extends EventType>(
+export async function appendToOutbox(
   trx: Transaction<Database> | Kysely<Database>,
-  event: CloudEvent<EventData<T>> & { type: T },
+  event: HopEvent,
   key: string,
 ): Promise<void> {
   const definition = eventTypes[event.type];

@@ -1,0 +1,80 @@
+import { randomBytes } from 'node:crypto';
+import { joinRequestSchema, type JoinDetails } from '../../lib/contract/meeting.ts';
+import { hashInviteKey } from '../../lib/domain/invite-key.ts';
+import { isUuid, toIso } from '../../lib/domain/meetings.ts';
+import { HopError } from '../../lib/errors.ts';
+import { httpFunction } from '../../lib/runtime/function.ts';
+
+const name = 'join-issue';
+
+/**
+ * POST /api/v1/meetings/:id/join: gives an invited participant what the
+ * browser needs to enter the meeting's VideoRoom. The invitation key proves the
+ * invitation. A fresh Janus token is added to the room's `allowed` list for each
+ * join, so Janus rejects anyone who did not pass through here. The room secret
+ * never leaves the server.
+ */
+export const handler = httpFunction({
+  name,
+  body: joinRequestSchema,
+  handle: async ({ body, params }, deps) => {
+    const meetingId = params.id;
+    if (!isUuid(meetingId)) throw new HopError('MEETING_NOT_FOUND', { details: { meetingId } });
+
+    const meeting = await deps.db.selectFrom('meeting').selectAll().where('id', '=', meetingId).executeTakeFirst();
+    if (!meeting) throw new HopError('MEETING_NOT_FOUND', { details: { meetingId } });
+
+    const participant = await deps.db
+      .selectFrom('participant')
+      .select(['id', 'name', 'role'])
+      .where('meeting_id', '=', meetingId)
+      .where('invite_key_hash', '=', hashInviteKey(body.inviteKey))
+      .executeTakeFirst();
+    if (!participant) {
+      deps.log.info({ fn: name, meetingId }, 'join rejected: invitation key does not match a participant');
+      throw new HopError('NOT_INVITED', { details: { meetingId } });
+    }
+
+    if (meeting.status === 'cancelled') throw new HopError('MEETING_CANCELLED', { details: { meetingId } });
+    if (meeting.status === 'ended') throw new HopError('MEETING_ENDED', { details: { meetingId } });
+
+    const room = await deps.db.selectFrom('room').selectAll().where('meeting_id', '=', meetingId).executeTakeFirst();
+    if (room?.status === 'failed' || deps.media === null) {
+      throw new HopError('MEDIA_UNAVAILABLE', { details: { meetingId } });
+    }
+    if (!room || room.status !== 'ready' || room.room_id === null || room.janus_server === null || !room.secret || !room.pin) {
+      throw new HopError('ROOM_NOT_READY', { details: { meetingId } });
+    }
+    const server = deps.media.server(room.janus_server);
+    if (!server) throw new HopError('MEDIA_UNAVAILABLE', { details: { meetingId } });
+
+    const token = randomBytes(24).toString('base64url');
+    try {
+      await server.allowTokens(room.room_id, room.secret, [token]);
+    } catch (error) {
+      throw new HopError('MEDIA_UNAVAILABLE', { details: { meetingId }, cause: error });
+    }
+
+    deps.log.info({ fn: name, meetingId, participantId: participant.id }, 'join details issued');
+    const details: JoinDetails = {
+      meetingId,
+      participantId: participant.id,
+      displayName: participant.name,
+      role: participant.role,
+      janus: {
+        url: deps.media.publicUrl(server.id),
+        server: server.id,
+        roomId: room.room_id,
+        pin: room.pin,
+        token,
+      },
+      meeting: {
+        title: meeting.title,
+        startsAt: toIso(meeting.starts_at),
+        endsAt: toIso(meeting.ends_at),
+        timeZone: meeting.time_zone,
+      },
+    };
+    return { body: details };
+  },
+});

@@ -1,0 +1,53 @@
+import { eventSource, newEvent } from '../../lib/contract/events.ts';
+import { cancelMeetingRequestSchema } from '../../lib/contract/meeting.ts';
+import { appendToOutbox } from '../../lib/adapters/db/outbox.ts';
+import { isUuid, loadMeeting } from '../../lib/domain/meetings.ts';
+import { HopError } from '../../lib/errors.ts';
+import { httpFunction } from '../../lib/runtime/function.ts';
+
+const name = 'meeting-cancel';
+
+/**
+ * POST /api/v1/meetings/:id/cancel: cancels a scheduled meeting and emits
+ * `meeting.cancelled`, on which the room is destroyed. Cancelling an already
+ * cancelled meeting returns it unchanged; an ended meeting cannot be cancelled.
+ */
+export const handler = httpFunction({
+  name,
+  body: cancelMeetingRequestSchema,
+  handle: async ({ body, params }, deps) => {
+    const meetingId = params.id;
+    if (!isUuid(meetingId)) throw new HopError('MEETING_NOT_FOUND', { details: { meetingId } });
+
+    await deps.db.transaction().execute(async (trx) => {
+      const meeting = await trx
+        .selectFrom('meeting')
+        .select(['status'])
+        .where('id', '=', meetingId)
+        .forUpdate()
+        .executeTakeFirst();
+      if (!meeting) throw new HopError('MEETING_NOT_FOUND', { details: { meetingId } });
+      if (meeting.status === 'cancelled') return;
+      if (meeting.status === 'ended') throw new HopError('MEETING_ENDED', { details: { meetingId } });
+
+      const now = deps.now();
+      const reason = body.reason?.normalize('NFC').trim() || null;
+      await trx
+        .updateTable('meeting')
+        .set({ status: 'cancelled', cancel_reason: reason, updated_at: now })
+        .where('id', '=', meetingId)
+        .execute();
+
+      const event = newEvent(
+        'vn.hop.meeting.cancelled.v1',
+        { meetingId, reason, cancelledAt: now.toISOString() },
+        { source: eventSource(name), subject: meetingId, time: now },
+      );
+      await appendToOutbox(trx, event, meetingId);
+      deps.log.info({ fn: name, meetingId }, 'meeting cancelled');
+    });
+
+    const meeting = await loadMeeting(deps.db, meetingId);
+    return { body: meeting };
+  },
+});

@@ -1,0 +1,113 @@
+import { randomUUID } from 'node:crypto';
+import { eventSource, newEvent } from '../../lib/contract/events.ts';
+import { createMeetingRequestSchema, isKnownTimeZone } from '../../lib/contract/meeting.ts';
+import { appendToOutbox } from '../../lib/adapters/db/outbox.ts';
+import { hashInviteKey, joinPath, newInviteKey } from '../../lib/domain/invite-key.ts';
+import { loadMeeting } from '../../lib/domain/meetings.ts';
+import { HopError } from '../../lib/errors.ts';
+import { httpFunction } from '../../lib/runtime/function.ts';
+
+const name = 'meeting-create';
+
+/**
+ * POST /api/v1/meetings: schedules a meeting. The meeting, its participants,
+ * a pending room and the `meeting.scheduled` event commit in one transaction.
+ * Each participant's invitation key is returned here once and never again.
+ */
+export const handler = httpFunction({
+  name,
+  body: createMeetingRequestSchema,
+  handle: async ({ body }, deps) => {
+    if (!isKnownTimeZone(body.timeZone)) {
+      throw new HopError('UNKNOWN_TIME_ZONE', { details: { timeZone: body.timeZone } });
+    }
+    const startsAt = new Date(body.startsAt);
+    const endsAt = new Date(body.endsAt);
+    if (endsAt.getTime() <= startsAt.getTime()) {
+      throw new HopError('END_BEFORE_START', { details: { startsAt: body.startsAt, endsAt: body.endsAt } });
+    }
+
+    const meetingId: string = randomUUID();
+    const invitations = body.participants.map((participant) => ({
+      id: randomUUID(),
+      participant,
+      inviteKey: newInviteKey(),
+    }));
+
+    await deps.db.transaction().execute(async (trx) => {
+      await trx
+        .insertInto('meeting')
+        .values({
+          id: meetingId,
+          title: body.title,
+          description: body.description || null,
+          starts_at: startsAt,
+          ends_at: endsAt,
+          time_zone: body.timeZone,
+          status: 'scheduled',
+          cancel_reason: null,
+          updated_at: deps.now(),
+        })
+        .execute();
+
+      await trx
+        .insertInto('participant')
+        .values(
+          invitations.map(({ id, participant, inviteKey }) => ({
+            id,
+            meeting_id: meetingId,
+            name: participant.name,
+            email: participant.email ?? null,
+            phone: participant.phone ?? null,
+            role: participant.role,
+            invite_key_hash: hashInviteKey(inviteKey),
+          })),
+        )
+        .execute();
+
+      await trx
+        .insertInto('room')
+        .values({
+          meeting_id: meetingId,
+          status: 'pending',
+          janus_server: null,
+          room_id: null,
+          secret: null,
+          pin: null,
+          last_error: null,
+          updated_at: deps.now(),
+        })
+        .execute();
+
+      const event = newEvent(
+        'vn.hop.meeting.scheduled.v1',
+        {
+          meetingId,
+          title: body.title,
+          startsAt: startsAt.toISOString(),
+          endsAt: endsAt.toISOString(),
+          timeZone: body.timeZone,
+          participantCount: invitations.length,
+        },
+        { source: eventSource(name), subject: meetingId, time: deps.now() },
+      );
+      await appendToOutbox(trx, event, meetingId);
+    });
+
+    deps.log.info({ fn: name, meetingId, participants: invitations.length }, 'meeting scheduled');
+
+    const meeting = await loadMeeting(deps.db, meetingId);
+    if (!meeting) throw new Error(`meeting ${meetingId} vanished right after it was created`);
+    const keys = new Map<string, string>(invitations.map((invitation) => [invitation.id, invitation.inviteKey]));
+    return {
+      status: 201,
+      body: {
+        ...meeting,
+        participants: meeting.participants.map((participant) => {
+          const inviteKey = keys.get(participant.id) ?? '';
+          return { ...participant, inviteKey, joinPath: joinPath(meetingId, inviteKey) };
+        }),
+      },
+    };
+  },
+});

@@ -1,0 +1,108 @@
+import path from 'node:path';
+import { z } from 'zod';
+
+/**
+ * The gateway's settings, all from environment variables. Each external server
+ * is optional: when its variable is unset the embedded default takes its place
+ * (PGlite, the embedded bus, local object storage, Janus started from
+ * media/janus-config/ when installed).
+ */
+const envSchema = z.object({
+  PORT: z.coerce.number().int().min(0).max(65535).default(8080),
+  HOST: z.string().default('127.0.0.1'),
+  HOP_DATA_DIR: z.string().default('.hop-data'),
+  PUBLIC_BASE_URL: z.url().optional(),
+  DATABASE_URL: z.string().optional(),
+  DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(10),
+  KAFKA_BROKERS: z.string().optional(),
+  KAFKA_CLIENT_ID: z.string().default('hop-gateway'),
+  KAFKA_PARTITIONS: z.coerce.number().int().min(1).max(1000).default(6),
+  S3_ENDPOINT: z.string().optional(),
+  S3_REGION: z.string().default('us-east-1'),
+  S3_BUCKET: z.string().default('hop'),
+  S3_ACCESS_KEY_ID: z.string().optional(),
+  S3_SECRET_ACCESS_KEY: z.string().optional(),
+  /** Comma-separated Janus WebSocket URLs, each optionally named: `janus-1=ws://10.0.0.5:8188`. */
+  JANUS_URL: z.string().optional(),
+  /** The URLs browsers use for the same servers, same order or same names. */
+  JANUS_PUBLIC_URL: z.string().optional(),
+  JANUS_API_SECRET: z.string().optional(),
+  /** `off` keeps the embedded Janus from starting even when it is installed. */
+  HOP_MEDIA: z.enum(['auto', 'off']).default('auto'),
+  HOP_JANUS_WS_PORT: z.coerce.number().int().min(1).max(65535).default(8188),
+  HOP_JANUS_ADMIN_PORT: z.coerce.number().int().min(1).max(65535).default(7188),
+  /** When set, functions run on OpenFaaS at `${OPENFAAS_URL}/function/NAME` instead of in process. */
+  OPENFAAS_URL: z.url().optional(),
+  HOP_STACK_FILE: z.string().default('stack.yml'),
+  HOP_BRIDGE: z.enum(['on', 'off']).default('on'),
+  HOP_RELAY: z.enum(['on', 'off']).default('on'),
+  /** `auto` fires cron functions only when they run in process (OpenFaaS has its cron-connector). */
+  HOP_CRON: z.enum(['auto', 'on', 'off']).default('auto'),
+  HOP_MAX_BODY_BYTES: z.coerce.number().int().min(1024).default(1024 * 1024),
+  HOP_BRIDGE_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(100).default(8),
+  HOP_BRIDGE_BACKOFF_MS: z.coerce.number().int().min(1).default(500),
+  HOP_BRIDGE_BACKOFF_MAX_MS: z.coerce.number().int().min(1).default(60_000),
+  HOP_FUNCTION_TIMEOUT_MS: z.coerce.number().int().min(100).default(30_000),
+  HOP_LOCAL_STORAGE_SECRET: z.string().optional(),
+});
+
+export type GatewayEnv = z.infer<typeof envSchema>;
+
+export interface JanusEndpoint {
+  id: string;
+  url: string;
+  publicUrl: string;
+}
+
+export interface GatewayConfig {
+  env: GatewayEnv;
+  dataDir: string;
+  publicBaseUrl: string;
+  janus: JanusEndpoint[];
+}
+
+/** Parses `a=ws://x,ws://y` into named endpoints; unnamed ones are called janus-1, janus-2 … */
+export function parseJanusEndpoints(urls: string, publicUrls: string | undefined): JanusEndpoint[] {
+  const split = (value: string) =>
+    value
+      .split(',')
+      .map((item) => item.trim())
+      .filter(Boolean)
+      .map((item, index) => {
+        const match = /^([A-Za-z0-9_.-]+)=(.+)$/.exec(item);
+        return match ? { id: match[1]!, url: match[2]! } : { id: `janus-${index + 1}`, url: item };
+      });
+
+  const servers = split(urls);
+  const publics = publicUrls ? split(publicUrls) : [];
+  return servers.map((server, index) => ({
+    ...server,
+    publicUrl: publics.find((p) => p.id === server.id)?.url ?? publics[index]?.url ?? server.url,
+  }));
+}
+
+export class ConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConfigError';
+  }
+}
+
+export function loadConfig(environment: NodeJS.ProcessEnv = process.env): GatewayConfig {
+  const parsed = envSchema.safeParse(environment);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`);
+    throw new ConfigError(`invalid environment: ${lines.join('; ')}`);
+  }
+  const env = parsed.data;
+  if (env.S3_ENDPOINT && (!env.S3_ACCESS_KEY_ID || !env.S3_SECRET_ACCESS_KEY)) {
+    throw new ConfigError('S3_ENDPOINT is set, so S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY are required');
+  }
+
+  return {
+    env,
+    dataDir: path.resolve(env.HOP_DATA_DIR),
+    publicBaseUrl: env.PUBLIC_BASE_URL ?? `http://${env.HOST === '0.0.0.0' ? '127.0.0.1' : env.HOST}:${env.PORT}`,
+    janus: env.JANUS_URL ? parseJanusEndpoints(env.JANUS_URL, env.JANUS_PUBLIC_URL) : [],
+  };
+}

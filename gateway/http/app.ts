@@ -1,0 +1,164 @@
+import { randomUUID } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { serveStatic } from '@hono/node-server/serve-static';
+import { Hono, type Context } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import { secureHeaders } from 'hono/secure-headers';
+import { errorBody, type ErrorCode } from '../../lib/errors.ts';
+import type { Logger } from '../../lib/log.ts';
+import type { FunctionEvent } from '../../lib/runtime/function.ts';
+import type { Invoker } from '../invoker.ts';
+import type { RegisteredFunction } from '../registry.ts';
+
+export type ReadinessCheck = () => Promise<Record<string, string>>;
+
+export interface AppOptions {
+  functions: RegisteredFunction[];
+  invoker: Invoker;
+  log: Logger;
+  readiness: ReadinessCheck;
+  maxBodyBytes: number;
+  rootDir: string;
+  /** Extra routes mounted before the API (Janus event intake, local storage links). */
+  extend?: (app: Hono) => void;
+}
+
+function jsonError(c: Context, code: ErrorCode, status: number, details?: unknown) {
+  return c.json(errorBody(code, details), status as 400);
+}
+
+function headerRecord(headers: Headers): Record<string, string> {
+  const record: Record<string, string> = {};
+  headers.forEach((value, key) => {
+    if (key !== 'cookie' && key !== 'authorization') record[key] = value;
+  });
+  return record;
+}
+
+/**
+ * Builds the gateway's HTTP application: health and readiness, the `/api/v1`
+ * routes of stack.yml mapped to functions, and the web client with the vendor
+ * files it imports.
+ */
+export async function createApp(options: AppOptions): Promise<Hono> {
+  const { log, invoker, maxBodyBytes } = options;
+  const app = new Hono();
+
+  app.use(
+    '*',
+    secureHeaders({
+      referrerPolicy: 'no-referrer',
+      crossOriginEmbedderPolicy: false,
+      permissionsPolicy: { camera: ['self'], microphone: ['self'], displayCapture: ['self'] },
+    }),
+  );
+
+  app.use('*', async (c, next) => {
+    const requestId = c.req.header('x-request-id') ?? randomUUID();
+    const started = performance.now();
+    await next();
+    c.header('x-request-id', requestId);
+    const status = c.res.status;
+    const line = { requestId, method: c.req.method, path: c.req.path, status, ms: Math.round(performance.now() - started) };
+    if (status >= 500) log.error(line, 'request failed');
+    else if (status >= 400) log.info(line, 'request rejected');
+    else log.debug(line, 'request');
+  });
+
+  app.onError((error, c) => {
+    log.error({ err: error, path: c.req.path }, 'unhandled error in HTTP handler');
+    return jsonError(c, 'INTERNAL', 500);
+  });
+
+  app.get('/healthz', (c) => c.json({ status: 'ok' }));
+  app.get('/readyz', async (c) => {
+    const checks = await options.readiness();
+    const ready = Object.values(checks).every((value) => value === 'ok' || value === 'off');
+    return c.json({ status: ready ? 'ready' : 'not ready', checks }, ready ? 200 : 503);
+  });
+
+  app.use(
+    '/api/*',
+    bodyLimit({
+      maxSize: maxBodyBytes,
+      onError: (c) => jsonError(c, 'BODY_TOO_LARGE', 413, { maxBytes: maxBodyBytes }),
+    }),
+  );
+
+  options.extend?.(app);
+
+  for (const fn of options.functions) {
+    if (!fn.route) continue;
+    app.on(fn.route.method, fn.route.path, async (c) => {
+      let body: unknown = undefined;
+      if (c.req.method !== 'GET' && c.req.method !== 'HEAD') {
+        const text = await c.req.text();
+        if (text.trim().length > 0) {
+          const contentType = c.req.header('content-type') ?? '';
+          if (!/^application\/([a-z.+-]*\+)?json\b/i.test(contentType)) {
+            return jsonError(c, 'UNSUPPORTED_MEDIA_TYPE', 415, { contentType });
+          }
+          try {
+            body = JSON.parse(text);
+          } catch (error) {
+            return jsonError(c, 'INVALID_JSON', 400, { reason: error instanceof Error ? error.message : String(error) });
+          }
+        }
+      }
+
+      const event: FunctionEvent = {
+        method: c.req.method,
+        path: c.req.path,
+        query: c.req.query(),
+        headers: headerRecord(c.req.raw.headers),
+        body,
+        params: c.req.param() as Record<string, string>,
+      };
+
+      let result;
+      try {
+        result = await invoker.invoke(fn.name, event);
+      } catch (error) {
+        log.error({ err: error, fn: fn.name }, 'function call failed');
+        return jsonError(c, 'INTERNAL', 500);
+      }
+
+      for (const [name, value] of Object.entries(result.headers)) c.header(name, value);
+      if (result.body === undefined || result.body === null) return c.body(null, result.status as 200);
+      if (typeof result.body === 'string') return c.text(result.body, result.status as 200);
+      return c.json(result.body as object, result.status as 200);
+    });
+  }
+
+  app.all('/api/*', (c) => jsonError(c, 'ROUTE_NOT_FOUND', 404, { method: c.req.method, path: c.req.path }));
+
+  await mountWebClient(app, options.rootDir);
+  return app;
+}
+
+/**
+ * Serves `web/` at the root and the browser libraries listed in
+ * `web/vendor.json` (file name → path inside the repository) under `/vendor/`.
+ */
+async function mountWebClient(app: Hono, rootDir: string): Promise<void> {
+  const webDir = path.join(rootDir, 'web');
+  let vendor: Record<string, string> = {};
+  try {
+    vendor = JSON.parse(await readFile(path.join(webDir, 'vendor.json'), 'utf8')) as Record<string, string>;
+  } catch {
+    vendor = {};
+  }
+
+  app.get('/vendor/:file', async (c) => {
+    const target = vendor[c.req.param('file')];
+    if (!target) return c.notFound();
+    const content = await readFile(path.join(rootDir, target));
+    c.header('content-type', 'text/javascript; charset=utf-8');
+    c.header('cache-control', 'public, max-age=3600');
+    return c.body(content);
+  });
+
+  app.use('/*', serveStatic({ root: webDir }));
+  app.notFound((c) => c.text('Không tìm thấy trang. (Page not found.)', 404));
+}

@@ -1,0 +1,72 @@
+import type { Hono } from 'hono';
+import { z } from 'zod';
+import { newEvent } from '../lib/contract/events.ts';
+import { topics } from '../lib/contract/topics.ts';
+import type { Bus } from '../lib/adapters/bus/bus.ts';
+import { errorBody } from '../lib/errors.ts';
+import type { Logger } from '../lib/log.ts';
+import { validationDetails } from '../lib/runtime/function.ts';
+
+/**
+ * A Janus event-handler event (janus.eventhandler.sampleevh): `type` is a
+ * number (1 session, 2 handle, 64 plugin …), `emitter` the Janus server name.
+ * Only the fields hop routes on are checked; the rest travels unchanged.
+ */
+const janusEventSchema = z
+  .object({
+    type: z.number().int(),
+    emitter: z.string().max(200).optional(),
+    timestamp: z.number().optional(),
+    session_id: z.number().optional(),
+    handle_id: z.number().optional(),
+    event: z.record(z.string(), z.unknown()).optional(),
+  })
+  .passthrough();
+
+const janusPostSchema = z.union([janusEventSchema, z.array(janusEventSchema).max(10_000)]);
+
+/** The Kafka key of a Janus event: its session, so one session's events stay in order. */
+function keyOf(event: z.infer<typeof janusEventSchema>, server: string): string {
+  return `${server}:${event.session_id ?? 'server'}`;
+}
+
+/**
+ * Mounts `POST /janus/events`, where Janus's HTTP event handler posts (single
+ * events or, with grouping on, arrays). Each event is validated and published
+ * unchanged to the media topic as a `vn.hop.janus.event.v1` CloudEvent. The
+ * answer is sent only after the bus has stored them; a failure answers 503.
+ */
+export function mountJanusIntake(app: Hono, bus: Bus, log: Logger): void {
+  app.post('/janus/events', async (c) => {
+    let payload: unknown;
+    try {
+      payload = JSON.parse(await c.req.text());
+    } catch {
+      return c.json(errorBody('INVALID_JSON'), 400);
+    }
+    const parsed = janusPostSchema.safeParse(payload);
+    if (!parsed.success) {
+      log.warn({ issues: parsed.error.issues.length }, 'invalid Janus event post rejected');
+      return c.json(errorBody('EVENT_INVALID', validationDetails(parsed.error)), 400);
+    }
+
+    const events = Array.isArray(parsed.data) ? parsed.data : [parsed.data];
+    const messages = events.map((event) => {
+      const server = event.emitter ?? 'unknown';
+      const cloudEvent = newEvent(
+        'vn.hop.janus.event.v1',
+        { server, event },
+        { source: `/hop/janus/${server}`, subject: event.session_id !== undefined ? String(event.session_id) : undefined },
+      );
+      return { key: keyOf(event, server), value: JSON.stringify(cloudEvent), headers: { 'ce-type': cloudEvent.type, 'ce-id': cloudEvent.id } };
+    });
+
+    try {
+      await bus.publish(topics.media, messages);
+    } catch (error) {
+      log.error({ err: error, count: messages.length }, 'publishing Janus events failed');
+      return c.json(errorBody('UNAVAILABLE'), 503);
+    }
+    return c.json({ accepted: messages.length }, 202);
+  });
+}
