@@ -3,7 +3,7 @@ import { pathToFileURL } from 'node:url';
 import { errorBody } from '../lib/errors.ts';
 import type { Logger } from '../lib/log.ts';
 import type { Dependencies } from '../lib/runtime/dependencies.ts';
-import { invokeHandler, type FunctionEvent, type FunctionHandler, type FunctionResult } from '../lib/runtime/function.ts';
+import { encodeRouteParams, invokeHandler, type FunctionEvent, type FunctionHandler, type FunctionResult } from '../lib/runtime/function.ts';
 import type { RegisteredFunction } from './registry.ts';
 
 /**
@@ -67,9 +67,8 @@ export class InProcessInvoker implements Invoker {
     const handler = this.#handlers.get(name);
     if (!handler) throw new FunctionCallError(name, 'not registered');
 
-    const deps = { ...this.#deps, log: this.#deps.log.child({ fn: name }) };
     const outcome = await withTimeout(
-      invokeHandler(handler, event, deps),
+      invokeHandler(handler, event, this.#deps),
       this.#timeoutMs,
       () => new FunctionCallError(name, `timed out after ${this.#timeoutMs} ms`),
     ).finally(this.#afterInvoke);
@@ -94,7 +93,7 @@ export class OpenFaasInvoker implements Invoker {
     const url = new URL(`${this.#baseUrl}/function/${name}`);
     for (const [key, value] of Object.entries(event.query)) url.searchParams.set(key, value);
 
-    const headers: Record<string, string> = { ...event.headers, 'x-hop-route-params': JSON.stringify(event.params) };
+    const headers: Record<string, string> = { ...event.headers, 'x-hop-route-params': encodeRouteParams(event.params) };
     delete headers['content-length'];
     delete headers.host;
     const hasBody = event.method !== 'GET' && event.method !== 'HEAD';

@@ -103,6 +103,36 @@ export const errorCatalog = {
     vi: 'Chức năng này không xử lý loại sự kiện được gửi tới.',
     en: 'This function does not handle the event type it received.',
   },
+  STORAGE_SIGNATURE_INVALID: {
+    status: 403,
+    retryable: false,
+    vi: 'Đường dẫn tệp không hợp lệ. Vui lòng mở lại tệp từ trang cuộc họp.',
+    en: 'The storage link is not valid: its signature does not match.',
+  },
+  STORAGE_LINK_EXPIRED: {
+    status: 403,
+    retryable: false,
+    vi: 'Đường dẫn tệp đã hết hạn. Vui lòng mở lại tệp từ trang cuộc họp để nhận đường dẫn mới.',
+    en: 'The storage link has expired; request a new link.',
+  },
+  STORAGE_OBJECT_NOT_FOUND: {
+    status: 404,
+    retryable: false,
+    vi: 'Không tìm thấy tệp. Tệp có thể đã bị xóa.',
+    en: 'The stored file does not exist.',
+  },
+  STORAGE_RANGE_NOT_SATISFIABLE: {
+    status: 416,
+    retryable: false,
+    vi: 'Phần tệp được yêu cầu nằm ngoài kích thước tệp.',
+    en: 'The requested byte range is outside the stored file.',
+  },
+  STORAGE_METHOD_NOT_ALLOWED: {
+    status: 405,
+    retryable: false,
+    vi: 'Đường dẫn tệp chỉ dùng để tải xuống (GET) hoặc tải lên (PUT).',
+    en: 'Storage links accept only GET (download) and PUT (upload).',
+  },
   UNAVAILABLE: {
     status: 503,
     retryable: true,

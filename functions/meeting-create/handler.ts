@@ -53,9 +53,10 @@ export const handler = httpFunction({
       await trx
         .insertInto('participant')
         .values(
-          invitations.map(({ id, participant, inviteKey }) => ({
+          invitations.map(({ id, participant, inviteKey }, position) => ({
             id,
             meeting_id: meetingId,
+            position,
             name: participant.name,
             email: participant.email ?? null,
             phone: participant.phone ?? null,

@@ -36,8 +36,7 @@ export async function loadMeeting(db: Db, meetingId: string): Promise<Meeting | 
     .selectFrom('participant')
     .select(['id', 'name', 'email', 'phone', 'role'])
     .where('meeting_id', '=', meetingId)
-    .orderBy('created_at')
-    .orderBy('id')
+    .orderBy('position')
     .execute();
   const room = await db.selectFrom('room').select('status').where('meeting_id', '=', meetingId).executeTakeFirst();
   return toMeeting(row, participants, room?.status ?? 'pending');

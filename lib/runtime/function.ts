@@ -29,6 +29,15 @@ export interface FunctionContext {
   fail(error: unknown): void;
 }
 
+/**
+ * Encodes route parameters for the `X-Hop-Route-Params` header as JSON with
+ * every non-ASCII character escaped (`\u1ecd`), because HTTP header values are
+ * bytes and fetch rejects characters above U+00FF.
+ */
+export function encodeRouteParams(params: Record<string, string>): string {
+  return JSON.stringify(params).replace(/[\u007f-\uffff]/g, (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
 export type FunctionHandler = (event: FunctionEvent, context: FunctionContext) => Promise<unknown>;
 
 export interface FunctionResult {

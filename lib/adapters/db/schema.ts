@@ -27,6 +27,8 @@ export interface MeetingTable {
 export interface ParticipantTable {
   id: string;
   meeting_id: string;
+  /** Order in the invitation list, from 0. */
+  position: number;
   name: string;
   email: string | null;
   phone: string | null;

@@ -23,6 +23,7 @@ export async function up(db: Kysely<any>): Promise<void> {
     .createTable('participant')
     .addColumn('id', 'uuid', (col) => col.primaryKey())
     .addColumn('meeting_id', 'uuid', (col) => col.notNull().references('meeting.id').onDelete('cascade'))
+    .addColumn('position', 'integer', (col) => col.notNull())
     .addColumn('name', 'text', (col) => col.notNull())
     .addColumn('email', 'text')
     .addColumn('phone', 'text')
@@ -32,7 +33,7 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('invite_key_hash', 'text', (col) => col.notNull().unique())
     .addColumn('created_at', 'timestamptz', (col) => col.notNull().defaultTo(sql`now()`))
     .execute();
-  await db.schema.createIndex('participant_meeting_idx').on('participant').column('meeting_id').execute();
+  await db.schema.createIndex('participant_meeting_idx').on('participant').columns(['meeting_id', 'position']).unique().execute();
 
   await db.schema
     .createTable('room')

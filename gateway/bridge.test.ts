@@ -1,0 +1,194 @@
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { after, before, describe, test, type TestContext } from 'node:test';
+import { newEvent } from '../lib/contract/events.ts';
+import { topics } from '../lib/contract/topics.ts';
+import type { Bus, BusMessage, Subscription } from '../lib/adapters/bus/bus.ts';
+import { createBus } from '../lib/adapters/bus/create-bus.ts';
+import { openDatabase, type DatabaseHandle } from '../lib/adapters/db/database.ts';
+import { log } from '../lib/log.ts';
+import { eventFunction } from '../lib/runtime/event-function.ts';
+import { invokeHandler, type FunctionEvent, type FunctionHandler, type FunctionResult } from '../lib/runtime/function.ts';
+import { requireService, waitFor } from '../test/support/services.ts';
+import { KafkaBridge, deadLetterHeaders } from './bridge.ts';
+import type { Invoker } from './invoker.ts';
+
+/** An invoker over real handlers, as the gateway's in-process invoker runs them. */
+class HandlerInvoker implements Invoker {
+  readonly handlers = new Map<string, FunctionHandler>();
+  constructor(private readonly db: DatabaseHandle) {}
+  async invoke(name: string, event: FunctionEvent): Promise<FunctionResult> {
+    const handler = this.handlers.get(name);
+    if (!handler) throw new Error(`no handler ${name}`);
+    const outcome = await invokeHandler(handler, event, { db: this.db.db, media: null, storage: null, log, now: () => new Date() });
+    if ('error' in outcome) throw outcome.error;
+    return outcome.result;
+  }
+}
+
+function scheduled(meetingId: string) {
+  return newEvent(
+    'vn.hop.meeting.scheduled.v1',
+    { meetingId, title: 'Họp', startsAt: '2026-12-07T01:00:00Z', endsAt: '2026-12-07T02:00:00Z', timeZone: 'Asia/Ho_Chi_Minh', participantCount: 1 },
+    { source: '/test', subject: meetingId },
+  );
+}
+
+function bridgeSuite(name: string, makeBus: (t: TestContext) => Promise<Bus | undefined>) {
+  describe(`Kafka bridge on ${name}`, () => {
+    let database: DatabaseHandle;
+    let bus: Bus | undefined;
+    let deadLetters: BusMessage[];
+    let deadLetterSubscription: Subscription | undefined;
+    let topic: string;
+
+    before(async () => {
+      database = await openDatabase({ kind: 'pglite', dataDir: null });
+    });
+    after(async () => {
+      await deadLetterSubscription?.stop();
+      await bus?.close();
+      await database.close();
+    });
+
+    async function startBridge(t: TestContext, handlers: Record<string, FunctionHandler>, maxAttempts = 3) {
+      bus ??= await makeBus(t);
+      if (!bus) return undefined;
+      topic = `test.bridge.${randomUUID()}`;
+      if (!deadLetterSubscription) {
+        deadLetters = [];
+        await bus.ensureTopics([topics.deadLetter]);
+        deadLetterSubscription = await bus.subscribe({
+          groupId: `test-dlq-${randomUUID()}`,
+          topics: [topics.deadLetter],
+          fromBeginning: true,
+          handle: async (message) => {
+            deadLetters.push(message);
+          },
+        });
+      }
+      const invoker = new HandlerInvoker(database);
+      for (const [fnName, handler] of Object.entries(handlers)) invoker.handlers.set(fnName, handler);
+      const bridge = new KafkaBridge({
+        bus,
+        invoker,
+        functions: Object.keys(handlers).map((fnName) => ({ name: fnName, handlerDir: '', route: null, topics: [topic], schedule: null })),
+        log,
+        maxAttempts,
+        backoffMs: 10,
+        backoffMaxMs: 50,
+      });
+      await bus.ensureTopics([topic]);
+      await bridge.start();
+      return { bus, bridge };
+    }
+
+    test('invalid messages dead-lettered, valid ones delivered in order', async (t) => {
+      const seen: string[] = [];
+      const fnName = `fn-${randomUUID().slice(0, 8)}`;
+      const started = await startBridge(t, {
+        [fnName]: eventFunction({
+          name: fnName,
+          on: {
+            'vn.hop.meeting.scheduled.v1': async (event) => {
+              seen.push(event.id);
+            },
+          },
+        }),
+      });
+      if (!started) return;
+      const meetingId = randomUUID();
+      const first = scheduled(meetingId);
+      const second = scheduled(meetingId);
+      const badData = { ...scheduled(meetingId), data: { meetingId: 'not-a-uuid' } };
+      await started.bus.publish(topic, [
+        { key: meetingId, value: JSON.stringify(first) },
+        { key: meetingId, value: 'this is not json' },
+        { key: meetingId, value: JSON.stringify({ hello: 'world' }) },
+        { key: meetingId, value: JSON.stringify(badData) },
+        { key: meetingId, value: JSON.stringify(second) },
+      ]);
+
+      await waitFor('both valid events', () => (seen.length === 2 ? true : undefined));
+      assert.deepEqual(seen, [first.id, second.id]);
+
+      const mine = await waitFor('three dead letters', () => {
+        const found = deadLetters.filter((message) => message.headers[deadLetterHeaders.topic] === topic);
+        return found.length === 3 ? found : undefined;
+      });
+      assert.deepEqual(
+        mine.map((message) => message.headers[deadLetterHeaders.code]),
+        ['EVENT_INVALID', 'EVENT_INVALID', 'EVENT_INVALID'],
+      );
+      assert.equal(mine[0]!.value, 'this is not json', 'the original bytes are kept');
+      assert.match(mine[0]!.headers[deadLetterHeaders.reason]!, /not JSON/);
+      assert.match(mine[2]!.headers[deadLetterHeaders.reason]!, /meetingId/);
+      assert.equal(mine[0]!.headers[deadLetterHeaders.attempts], '0');
+      assert.equal(mine[1]!.headers[deadLetterHeaders.function], fnName);
+      await started.bridge.stop();
+    });
+
+    test('failing function retried, then succeeds', async (t) => {
+      let calls = 0;
+      const fnName = `fn-${randomUUID().slice(0, 8)}`;
+      const started = await startBridge(t, {
+        [fnName]: eventFunction({
+          name: fnName,
+          on: {
+            'vn.hop.meeting.scheduled.v1': async () => {
+              calls++;
+              if (calls < 3) throw new Error('database is restarting');
+            },
+          },
+        }),
+      }, 5);
+      if (!started) return;
+      const meetingId = randomUUID();
+      await started.bus.publish(topic, [{ key: meetingId, value: JSON.stringify(scheduled(meetingId)) }]);
+      await waitFor('third call', () => (calls >= 3 ? true : undefined));
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      assert.equal(calls, 3);
+      assert.equal(deadLetters.filter((message) => message.headers[deadLetterHeaders.topic] === topic).length, 0);
+      await started.bridge.stop();
+    });
+
+    test('retries exhausted go to dead letter', async (t) => {
+      let calls = 0;
+      const fnName = `fn-${randomUUID().slice(0, 8)}`;
+      const started = await startBridge(t, {
+        [fnName]: eventFunction({
+          name: fnName,
+          on: {
+            'vn.hop.meeting.scheduled.v1': async () => {
+              calls++;
+              throw new Error('Janus is down');
+            },
+          },
+        }),
+      }, 3);
+      if (!started) return;
+      const meetingId = randomUUID();
+      await started.bus.publish(topic, [{ key: meetingId, value: JSON.stringify(scheduled(meetingId)) }]);
+      const [letter] = await waitFor('dead letter', () => {
+        const found = deadLetters.filter((message) => message.headers[deadLetterHeaders.topic] === topic);
+        return found.length > 0 ? found : undefined;
+      });
+      assert.equal(calls, 3);
+      assert.equal(letter!.headers[deadLetterHeaders.code], 'RETRIES_EXHAUSTED');
+      assert.equal(letter!.headers[deadLetterHeaders.attempts], '3');
+      assert.match(letter!.headers[deadLetterHeaders.reason]!, /handler failed|Janus is down/);
+      await started.bridge.stop();
+    });
+  });
+}
+
+bridgeSuite('embedded bus', async () => {
+  const database = await openDatabase({ kind: 'pglite', dataDir: null });
+  return createBus({ kind: 'embedded', db: database.db });
+});
+
+bridgeSuite('Kafka', async (t) => {
+  const brokers = requireService(t, 'kafka');
+  if (!brokers) return undefined;
+  return createBus({ kind: 'kafka', brokers: brokers.split(','), clientId: 'hop-bridge-test', partitions: 3 });
+});

@@ -1,0 +1,188 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { errorCatalog } from '../../lib/errors.ts';
+import { meetingRequest, startTestPlatform, type TestPlatform } from '../../test/support/platform.ts';
+
+describe('HTTP API on the embedded default', () => {
+  let hop: TestPlatform;
+
+  before(async () => {
+    hop = await startTestPlatform();
+  });
+  after(async () => {
+    await hop.stop();
+  });
+
+  test('health and readiness', async () => {
+    const health = await hop.request('GET', '/healthz');
+    assert.equal(health.status, 200);
+    const ready = await hop.request('GET', '/readyz');
+    assert.equal(ready.status, 200);
+    assert.equal(ready.body.checks.database, 'ok');
+    assert.equal(ready.body.checks.bus, 'ok');
+    assert.equal(ready.body.checks.media, 'off');
+  });
+
+  test('create, get and list a meeting', async () => {
+    const created = await hop.request('POST', '/api/v1/meetings', meetingRequest());
+    assert.equal(created.status, 201);
+    assert.equal(created.body.status, 'scheduled');
+    assert.equal(created.body.timeZone, 'Asia/Ho_Chi_Minh');
+    assert.equal(created.body.participants.length, 2);
+    assert.equal(created.body.participants[0].role, 'chair');
+    assert.equal(created.body.participants[1].role, 'participant');
+    assert.match(created.body.participants[0].joinPath, /^\/join\.html\?m=[0-9a-f-]{36}&k=/);
+
+    const fetched = await hop.request('GET', `/api/v1/meetings/${created.body.id}`);
+    assert.equal(fetched.status, 200);
+    assert.equal(fetched.body.title, 'Họp giao ban tuần Sở Thông tin và Truyền thông');
+    assert.equal(fetched.body.participants[0].inviteKey, undefined, 'invite keys are shown only at creation');
+
+    const listed = await hop.request('GET', '/api/v1/meetings');
+    assert.equal(listed.status, 200);
+    const item = listed.body.meetings.find((meeting: { id: string }) => meeting.id === created.body.id);
+    assert.equal(item.participantCount, 2);
+  });
+
+  test('title stored in NFC', async () => {
+    const decomposed = 'Họp ban chỉ đạo'.normalize('NFD');
+    const created = await hop.request('POST', '/api/v1/meetings', meetingRequest({ title: `  ${decomposed}  ` }));
+    assert.equal(created.status, 201);
+    assert.equal(created.body.title, 'Họp ban chỉ đạo'.normalize('NFC'));
+  });
+
+  test('meeting.scheduled reaches the outbox and the bus', async () => {
+    const created = await hop.request('POST', '/api/v1/meetings', meetingRequest());
+    const row = await hop.platform.database.db
+      .selectFrom('outbox')
+      .selectAll()
+      .where('message_key', '=', created.body.id)
+      .executeTakeFirstOrThrow();
+    assert.equal(row.topic, 'hop.meetings.v1');
+    assert.equal((row.payload as { type: string }).type, 'vn.hop.meeting.scheduled.v1');
+
+    const deadline = Date.now() + 5000;
+    let published = null;
+    while (Date.now() < deadline) {
+      published = await hop.platform.database.db
+        .selectFrom('outbox')
+        .select('published_at')
+        .where('id', '=', row.id)
+        .executeTakeFirstOrThrow();
+      if (published.published_at) break;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    assert.ok(published?.published_at, 'the relay marks the event published');
+  });
+
+  test('room fails plainly when media is off', async () => {
+    const created = await hop.request('POST', '/api/v1/meetings', meetingRequest());
+    const deadline = Date.now() + 5000;
+    let roomStatus = 'pending';
+    while (Date.now() < deadline && roomStatus === 'pending') {
+      roomStatus = (await hop.request('GET', `/api/v1/meetings/${created.body.id}`)).body.roomStatus;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    assert.equal(roomStatus, 'failed');
+
+    const key = created.body.participants[0].inviteKey;
+    const join = await hop.request('POST', `/api/v1/meetings/${created.body.id}/join`, { inviteKey: key });
+    assert.equal(join.status, 503);
+    assert.equal(join.body.error.code, 'MEDIA_UNAVAILABLE');
+  });
+
+  test('cancel is idempotent', async () => {
+    const created = await hop.request('POST', '/api/v1/meetings', meetingRequest());
+    const first = await hop.request('POST', `/api/v1/meetings/${created.body.id}/cancel`, { reason: 'Bão số 5' });
+    assert.equal(first.status, 200);
+    assert.equal(first.body.status, 'cancelled');
+    const second = await hop.request('POST', `/api/v1/meetings/${created.body.id}/cancel`);
+    assert.equal(second.status, 200);
+    assert.equal(second.body.status, 'cancelled');
+
+    const key = created.body.participants[1].inviteKey;
+    const join = await hop.request('POST', `/api/v1/meetings/${created.body.id}/join`, { inviteKey: key });
+    assert.equal(join.status, 409);
+    assert.equal(join.body.error.code, 'MEETING_CANCELLED');
+  });
+
+  describe('bad input', () => {
+    const cases: { name: string; method?: string; path?: string; body: unknown; headers?: Record<string, string>; status: number; code: string }[] = [
+      { name: 'invalid JSON', body: '{"title": "Họp', status: 400, code: 'INVALID_JSON' },
+      { name: 'not JSON content type', body: 'title=x', headers: { 'content-type': 'text/plain' }, status: 415, code: 'UNSUPPORTED_MEDIA_TYPE' },
+      { name: 'wrong types', body: meetingRequest({ title: 42, participants: 'everyone' }), status: 400, code: 'VALIDATION_FAILED' },
+      { name: 'missing fields', body: { title: 'Họp' }, status: 400, code: 'VALIDATION_FAILED' },
+      { name: 'empty body', body: '', status: 400, code: 'VALIDATION_FAILED' },
+      { name: 'unknown field', body: meetingRequest({ room: 'A' }), status: 400, code: 'VALIDATION_FAILED' },
+      { name: 'no participants', body: meetingRequest({ participants: [] }), status: 400, code: 'VALIDATION_FAILED' },
+      { name: 'invalid e-mail', body: meetingRequest({ participants: [{ name: 'A', email: 'not-mail' }] }), status: 400, code: 'VALIDATION_FAILED' },
+      { name: 'date without offset', body: meetingRequest({ startsAt: '2026-12-07T08:00:00' }), status: 400, code: 'VALIDATION_FAILED' },
+      {
+        name: 'end before start',
+        body: meetingRequest({ startsAt: '2026-12-07T10:00:00+07:00', endsAt: '2026-12-07T09:00:00+07:00' }),
+        status: 400,
+        code: 'END_BEFORE_START',
+      },
+      { name: 'unknown time zone', body: meetingRequest({ timeZone: 'Asia/Hue' }), status: 400, code: 'UNKNOWN_TIME_ZONE' },
+      { name: '10 MB body', body: JSON.stringify({ title: 'x'.repeat(10 * 1024 * 1024) }), status: 413, code: 'BODY_TOO_LARGE' },
+      { name: 'unknown route', method: 'GET', path: '/api/v1/nothing', body: undefined, status: 404, code: 'ROUTE_NOT_FOUND' },
+      { name: 'meeting id not a UUID', method: 'GET', path: '/api/v1/meetings/abc', body: undefined, status: 404, code: 'MEETING_NOT_FOUND' },
+      {
+        name: 'unknown meeting',
+        method: 'GET',
+        path: '/api/v1/meetings/00000000-0000-4000-8000-000000000000',
+        body: undefined,
+        status: 404,
+        code: 'MEETING_NOT_FOUND',
+      },
+    ];
+
+    for (const item of cases) {
+      test(item.name, async () => {
+        const response = await hop.request(item.method ?? 'POST', item.path ?? '/api/v1/meetings', item.body, item.headers);
+        assert.equal(response.status, item.status);
+        assert.equal(response.body.error.code, item.code);
+        assert.equal(response.body.error.message, errorCatalog[item.code as keyof typeof errorCatalog].vi);
+        assert.equal(response.body.error.message, response.body.error.message.normalize('NFC'));
+      });
+    }
+
+    test('validation errors name the fields', async () => {
+      const response = await hop.request('POST', '/api/v1/meetings', meetingRequest({ title: 42 }));
+      assert.deepEqual(
+        response.body.error.details.map((detail: { path: string }) => detail.path),
+        ['title'],
+      );
+    });
+
+    test('non-invited participant cannot join', async () => {
+      const created = await hop.request('POST', '/api/v1/meetings', meetingRequest());
+      const other = await hop.request('POST', '/api/v1/meetings', meetingRequest());
+      const keyOfOtherMeeting = other.body.participants[0].inviteKey;
+
+      const wrongKey = await hop.request('POST', `/api/v1/meetings/${created.body.id}/join`, { inviteKey: keyOfOtherMeeting });
+      assert.equal(wrongKey.status, 403);
+      assert.equal(wrongKey.body.error.code, 'NOT_INVITED');
+
+      const madeUp = await hop.request('POST', `/api/v1/meetings/${created.body.id}/join`, { inviteKey: 'x'.repeat(43) });
+      assert.equal(madeUp.status, 403);
+
+      const missing = await hop.request('POST', `/api/v1/meetings/${created.body.id}/join`, {});
+      assert.equal(missing.status, 400);
+      assert.equal(missing.body.error.code, 'VALIDATION_FAILED');
+    });
+
+    test('server still serves after bad input', async () => {
+      const response = await hop.request('GET', '/healthz');
+      assert.equal(response.status, 200);
+    });
+  });
+
+  test('web client served in Vietnamese', async () => {
+    const page = await hop.request('GET', '/');
+    assert.equal(page.status, 200);
+    assert.match(page.body, /<html lang="vi">/);
+    assert.match(page.body, /Lập lịch họp/);
+    assert.equal(page.headers.get('referrer-policy'), 'no-referrer');
+  });
+});

@@ -1,0 +1,250 @@
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { serve, type ServerType } from '@hono/node-server';
+import { allTopics } from '../lib/contract/topics.ts';
+import type { Bus } from '../lib/adapters/bus/bus.ts';
+import { createBus } from '../lib/adapters/bus/create-bus.ts';
+import { migrateToLatest, openDatabase, type DatabaseHandle } from '../lib/adapters/db/database.ts';
+import { createJanodeCluster } from '../lib/adapters/media/janode-media.ts';
+import { janusInstalled, startJanus, type JanusProcess } from '../lib/adapters/media/janus-process.ts';
+import type { MediaCluster } from '../lib/adapters/media/media.ts';
+import type { ObjectStorage } from '../lib/adapters/storage/storage.ts';
+import { log as rootLog, type Logger } from '../lib/log.ts';
+import type { Dependencies } from '../lib/runtime/dependencies.ts';
+import { KafkaBridge } from './bridge.ts';
+import type { GatewayConfig, JanusEndpoint } from './config.ts';
+import { CronScheduler } from './cron.ts';
+import { createApp } from './http/app.ts';
+import { InProcessInvoker, OpenFaasInvoker, type Invoker } from './invoker.ts';
+import { mountJanusIntake } from './janus-intake.ts';
+import { OutboxRelay } from './outbox-relay.ts';
+import { loadRegistry } from './registry.ts';
+import { mountLocalStorage, openStorage } from './storage.ts';
+
+export const repositoryRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+
+/** Where each part of the platform runs, as reported at start-up and by /readyz. */
+export interface PlatformSummary {
+  url: string;
+  database: 'postgres' | 'pglite';
+  bus: 'kafka' | 'embedded';
+  storage: 's3' | 'local';
+  media: string;
+  functions: 'in-process' | 'openfaas';
+}
+
+export interface Platform {
+  summary: PlatformSummary;
+  port: number;
+  database: DatabaseHandle;
+  bus: Bus;
+  storage: ObjectStorage;
+  media: MediaCluster | null;
+  relay: OutboxRelay | null;
+  cron: CronScheduler | null;
+  invoker: Invoker;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts the gateway and everything it drives: database (migrated), bus, media,
+ * functions, Kafka bridge, outbox relay, cron schedules and the HTTP server.
+ * Each part is stopped in reverse order by `stop()`, also when start-up fails
+ * half-way.
+ */
+export async function startPlatform(config: GatewayConfig, log: Logger = rootLog): Promise<Platform> {
+  const { env } = config;
+  const stops: (() => Promise<void> | void)[] = [];
+  const stopAll = async () => {
+    for (const stop of stops.reverse()) {
+      try {
+        await stop();
+      } catch (error) {
+        log.error({ err: error }, 'stopping a platform part failed');
+      }
+    }
+    stops.length = 0;
+  };
+
+  try {
+    const database = await openDatabase(
+      env.DATABASE_URL
+        ? { kind: 'postgres', url: env.DATABASE_URL, poolSize: env.DATABASE_POOL_SIZE }
+        : { kind: 'pglite', dataDir: path.join(config.dataDir, 'db') },
+    );
+    stops.push(() => database.close());
+    await migrateToLatest(database.db);
+
+    const bus = env.KAFKA_BROKERS
+      ? createBus({
+          kind: 'kafka',
+          brokers: env.KAFKA_BROKERS.split(',').map((broker) => broker.trim()),
+          clientId: env.KAFKA_CLIENT_ID,
+          partitions: env.KAFKA_PARTITIONS,
+        })
+      : createBus({ kind: 'embedded', db: database.db, partitions: env.KAFKA_PARTITIONS });
+    stops.push(() => bus.close());
+    await bus.ensureTopics(allTopics);
+
+    const storage = await openStorage(config, config.publicBaseUrl);
+    const media = await startMedia(config, log, stops);
+
+    const functions = await loadRegistry(path.resolve(repositoryRoot, env.HOP_STACK_FILE));
+    let relay: OutboxRelay | null = null;
+    const deps: Dependencies = { db: database.db, media: media.cluster, storage, log, now: () => new Date() };
+    const invoker: Invoker = env.OPENFAAS_URL
+      ? new OpenFaasInvoker(env.OPENFAAS_URL, env.HOP_FUNCTION_TIMEOUT_MS, log)
+      : await InProcessInvoker.load(functions, deps, {
+          rootDir: repositoryRoot,
+          timeoutMs: env.HOP_FUNCTION_TIMEOUT_MS,
+          afterInvoke: () => relay?.wake(),
+        });
+
+    if (env.HOP_RELAY === 'on') {
+      relay = new OutboxRelay({ db: database.db, dialect: database.kind, bus, log: log.child({ module: 'outbox-relay' }) });
+      relay.start();
+      const started = relay;
+      stops.push(() => started.stop());
+    }
+
+    if (env.HOP_BRIDGE === 'on') {
+      const bridge = new KafkaBridge({
+        bus,
+        invoker,
+        functions,
+        log: log.child({ module: 'bridge' }),
+        maxAttempts: env.HOP_BRIDGE_MAX_ATTEMPTS,
+        backoffMs: env.HOP_BRIDGE_BACKOFF_MS,
+        backoffMaxMs: env.HOP_BRIDGE_BACKOFF_MAX_MS,
+      });
+      await bridge.start();
+      stops.push(() => bridge.stop());
+    }
+
+    let cron: CronScheduler | null = null;
+    const cronOn = env.HOP_CRON === 'on' || (env.HOP_CRON === 'auto' && !env.OPENFAAS_URL);
+    if (cronOn) {
+      cron = new CronScheduler(invoker, log.child({ module: 'cron' }));
+      cron.start(functions);
+      const started = cron;
+      stops.push(() => started.stop());
+    }
+
+    const app = await createApp({
+      functions,
+      invoker,
+      log: log.child({ module: 'http' }),
+      maxBodyBytes: env.HOP_MAX_BODY_BYTES,
+      rootDir: repositoryRoot,
+      readiness: async () => ({
+        database: await check(() => database.ping()),
+        bus: await check(() => bus.ping()),
+        storage: await check(() => storage.ping()),
+        media: media.cluster ? await check(() => Promise.all(media.cluster!.servers().map((s) => s.ping())).then(() => {})) : 'off',
+      }),
+      extend: (hono) => {
+        mountJanusIntake(hono, bus, log.child({ module: 'janus-intake' }));
+        mountLocalStorage(hono, storage);
+      },
+    });
+
+    const server = await listen(app.fetch, env.PORT, env.HOST);
+    stops.push(
+      () =>
+        new Promise<void>((resolve) => {
+          server.close(() => resolve());
+          (server as unknown as { closeAllConnections?: () => void }).closeAllConnections?.();
+        }),
+    );
+    const address = server.address();
+    const port = typeof address === 'object' && address ? address.port : env.PORT;
+    const url = env.PUBLIC_BASE_URL ?? `http://${env.HOST === '0.0.0.0' ? '127.0.0.1' : env.HOST}:${port}`;
+
+    return {
+      summary: {
+        url,
+        database: database.kind,
+        bus: bus.kind,
+        storage: storage.kind,
+        media: media.description,
+        functions: env.OPENFAAS_URL ? 'openfaas' : 'in-process',
+      },
+      port,
+      database,
+      bus,
+      storage,
+      media: media.cluster,
+      relay,
+      cron,
+      invoker,
+      stop: stopAll,
+    };
+  } catch (error) {
+    await stopAll();
+    throw error;
+  }
+}
+
+async function check(probe: () => Promise<void>): Promise<string> {
+  try {
+    await Promise.race([
+      probe(),
+      new Promise((_, reject) => setTimeout(() => reject(new Error('timed out after 3000 ms')), 3000).unref()),
+    ]);
+    return 'ok';
+  } catch (error) {
+    return error instanceof Error ? error.message : String(error);
+  }
+}
+
+function listen(fetch: Parameters<typeof serve>[0]['fetch'], port: number, hostname: string): Promise<ServerType> {
+  return new Promise((resolve, reject) => {
+    const server = serve({ fetch, port, hostname }, () => resolve(server));
+    server.once('error', reject);
+  });
+}
+
+/**
+ * Connects to the Janus servers of JANUS_URL, or starts the embedded Janus from
+ * media/janus-config/ when it is installed, or runs without media.
+ */
+async function startMedia(
+  config: GatewayConfig,
+  log: Logger,
+  stops: (() => Promise<void> | void)[],
+): Promise<{ cluster: MediaCluster | null; description: string }> {
+  const { env } = config;
+  let endpoints: JanusEndpoint[] = config.janus;
+  let janus: JanusProcess | null = null;
+
+  if (endpoints.length === 0) {
+    if (env.HOP_MEDIA === 'off') return { cluster: null, description: 'off (HOP_MEDIA=off)' };
+    if (!(await janusInstalled())) {
+      log.warn(
+        'media is off: the janus binary is not installed. Install Debian\'s janus package (apt-get install janus) and restart, or set JANUS_URL to a running Janus server.',
+      );
+      return { cluster: null, description: 'off (janus not installed)' };
+    }
+    janus = await startJanus({
+      configDir: path.join(repositoryRoot, 'media', 'janus-config'),
+      runDir: path.join(config.dataDir, 'janus'),
+      wsPort: env.HOP_JANUS_WS_PORT,
+      adminWsPort: env.HOP_JANUS_ADMIN_PORT,
+      bindIp: env.HOST,
+      eventsUrl: `http://127.0.0.1:${env.PORT}/janus/events`,
+    });
+    const started = janus;
+    stops.push(() => started.stop());
+    const host = env.HOST === '0.0.0.0' ? '127.0.0.1' : env.HOST;
+    endpoints = [{ id: 'embedded', url: `ws://${host}:${env.HOP_JANUS_WS_PORT}`, publicUrl: `ws://${host}:${env.HOP_JANUS_WS_PORT}` }];
+  }
+
+  const cluster = createJanodeCluster({
+    servers: endpoints.map((endpoint) => ({ ...endpoint, apiSecret: env.JANUS_API_SECRET })),
+  });
+  stops.push(() => cluster.close());
+  const description = janus
+    ? `embedded Janus (pid ${janus.pid}) at ${endpoints[0]!.url}`
+    : endpoints.map((endpoint) => `${endpoint.id}=${endpoint.url}`).join(', ');
+  return { cluster, description };
+}

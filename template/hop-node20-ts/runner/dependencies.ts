@@ -1,0 +1,82 @@
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { openDatabase } from '../../../lib/adapters/db/database.ts';
+import { createStorage, storageConfigFromEnv } from '../../../lib/adapters/storage/create-storage.ts';
+import { S3Storage } from '../../../lib/adapters/storage/s3-storage.ts';
+import type { ObjectStorage } from '../../../lib/adapters/storage/storage.ts';
+import type { Logger } from '../../../lib/log.ts';
+import type { Dependencies } from '../../../lib/runtime/dependencies.ts';
+
+/** Folder in which OpenFaaS mounts the secrets listed under a function's `secrets:` in stack.yml. */
+export const DEFAULT_SECRETS_DIR = '/var/openfaas/secrets';
+
+export interface BuiltDependencies {
+  deps: Dependencies;
+  /** Closes the database pool and the storage client. */
+  close(): Promise<void>;
+}
+
+/**
+ * Builds the adapters a function pod's handler receives, once per process.
+ * The runner calls it at start-up. Extend it when handlers need more.
+ *
+ * - Database: DATABASE_URL, or the OpenFaaS secret `hop-database-url`
+ *   (pool size DATABASE_POOL_SIZE, default 10). Required.
+ * - Storage: S3 when S3_ENDPOINT is set (see storageConfigFromEnv); the keys
+ *   may also come from the secrets `hop-s3-access-key-id` and
+ *   `hop-s3-secret-access-key`. Null otherwise, because the local-folder
+ *   storage belongs to the gateway process.
+ * - Media: null for now.
+ */
+export async function buildDependencies(env: NodeJS.ProcessEnv, log: Logger): Promise<BuiltDependencies> {
+  const secretsDir = env.HOP_SECRETS_DIR || DEFAULT_SECRETS_DIR;
+
+  const databaseUrl = env.DATABASE_URL || (await readSecret(secretsDir, 'hop-database-url'));
+  if (!databaseUrl) {
+    throw new Error(`DATABASE_URL is not set and the secret ${path.join(secretsDir, 'hop-database-url')} does not exist`);
+  }
+  const poolSize = env.DATABASE_POOL_SIZE ? Number(env.DATABASE_POOL_SIZE) : undefined;
+  if (poolSize !== undefined && (!Number.isInteger(poolSize) || poolSize < 1)) {
+    throw new Error(`DATABASE_POOL_SIZE must be a positive whole number, got ${env.DATABASE_POOL_SIZE}`);
+  }
+  const database = await openDatabase({ kind: 'postgres', url: databaseUrl, poolSize });
+
+  let storage: ObjectStorage | null = null;
+  if (env.S3_ENDPOINT) {
+    const storageEnv = {
+      ...env,
+      S3_ACCESS_KEY_ID: env.S3_ACCESS_KEY_ID || (await readSecret(secretsDir, 'hop-s3-access-key-id')),
+      S3_SECRET_ACCESS_KEY: env.S3_SECRET_ACCESS_KEY || (await readSecret(secretsDir, 'hop-s3-secret-access-key')),
+    };
+    try {
+      storage = createStorage(storageConfigFromEnv(storageEnv));
+    } catch (error) {
+      await database.close();
+      throw error;
+    }
+  }
+
+  // TODO: build the MediaCluster from JANUS_URL and JANUS_API_SECRET. The
+  // join-issue and room-provision functions cannot run here until then.
+  const media = null;
+
+  log.info({ database: 'postgres', storage: storage?.kind ?? 'none', media: 'none' }, 'dependencies ready');
+  return {
+    deps: { db: database.db, media, storage, log, now: () => new Date() },
+    close: async () => {
+      if (storage instanceof S3Storage) storage.close();
+      await database.close();
+    },
+  };
+}
+
+/** Returns the trimmed content of an OpenFaaS secret file, or undefined when the file does not exist. */
+export async function readSecret(secretsDir: string, name: string): Promise<string | undefined> {
+  try {
+    const value = (await readFile(path.join(secretsDir, name), 'utf8')).trim();
+    return value === '' ? undefined : value;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw error;
+  }
+}

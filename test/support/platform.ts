@@ -1,0 +1,74 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { loadConfig } from '../../gateway/config.ts';
+import { startPlatform, type Platform } from '../../gateway/platform.ts';
+
+export interface TestPlatform {
+  platform: Platform;
+  baseUrl: string;
+  request(method: string, urlPath: string, body?: unknown, headers?: Record<string, string>): Promise<{ status: number; body: any; headers: Headers }>;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts the whole gateway on a free loopback port with its data in a temp
+ * folder. `env` adds or overrides variables (DATABASE_URL, KAFKA_BROKERS,
+ * JANUS_URL …); by default everything is embedded and media is off.
+ */
+export async function startTestPlatform(env: Record<string, string | undefined> = {}): Promise<TestPlatform> {
+  const dataDir = await mkdtemp(path.join(tmpdir(), 'hop-test-'));
+  const config = loadConfig({
+    PORT: '0',
+    HOST: '127.0.0.1',
+    HOP_DATA_DIR: dataDir,
+    HOP_MEDIA: 'off',
+    HOP_CRON: 'off',
+    HOP_BRIDGE_BACKOFF_MS: '50',
+    HOP_BRIDGE_BACKOFF_MAX_MS: '200',
+    ...env,
+  });
+  const platform = await startPlatform(config);
+  const baseUrl = `http://127.0.0.1:${platform.port}`;
+
+  return {
+    platform,
+    baseUrl,
+    async request(method, urlPath, body, headers = {}) {
+      const init: RequestInit = { method, headers: { ...headers } };
+      if (body !== undefined) {
+        init.body = typeof body === 'string' ? body : JSON.stringify(body);
+        (init.headers as Record<string, string>)['content-type'] ??= 'application/json';
+      }
+      const response = await fetch(`${baseUrl}${urlPath}`, init);
+      const text = await response.text();
+      let parsed: unknown = text;
+      try {
+        parsed = JSON.parse(text);
+      } catch {
+        // not JSON: keep the text
+      }
+      return { status: response.status, body: parsed, headers: response.headers };
+    },
+    async stop() {
+      await platform.stop();
+      await rm(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** A valid meeting request one hour from now; `overrides` replace fields. */
+export function meetingRequest(overrides: Record<string, unknown> = {}): Record<string, unknown> {
+  const start = new Date(Date.now() + 60 * 60 * 1000);
+  const end = new Date(start.getTime() + 60 * 60 * 1000);
+  return {
+    title: 'Họp giao ban tuần Sở Thông tin và Truyền thông',
+    startsAt: start.toISOString(),
+    endsAt: end.toISOString(),
+    participants: [
+      { name: 'Nguyễn Thị Hòa', email: 'hoa@example.gov.vn', role: 'chair' },
+      { name: 'Trần Văn Bình', phone: '+84 905 123 456' },
+    ],
+    ...overrides,
+  };
+}

@@ -1,0 +1,223 @@
+import { errorMessage, formatDateTime, formatTime, language, setLanguage, t } from './i18n.js';
+
+const roles = ['chair', 'secretary', 'participant', 'observer', 'guest'];
+
+function applyTexts() {
+  const text = t();
+  document.documentElement.lang = language();
+  document.title = text.appName;
+  for (const element of document.querySelectorAll('[data-text]')) element.textContent = text[element.dataset.text];
+  for (const element of document.querySelectorAll('[data-placeholder]')) element.placeholder = text[element.dataset.placeholder];
+  for (const select of document.querySelectorAll('select[name="role"]')) {
+    const value = select.value;
+    select.replaceChildren(...roles.map((role) => new Option(text.roles[role], role)));
+    select.value = value || 'participant';
+  }
+  document.getElementById('language').textContent = text.switchLanguage;
+}
+
+/** Offset in milliseconds of `timeZone` from UTC at the instant `utcMs`. */
+function zoneOffset(utcMs, timeZone) {
+  const parts = Object.fromEntries(
+    new Intl.DateTimeFormat('en-US', {
+      timeZone,
+      hourCycle: 'h23',
+      year: 'numeric',
+      month: '2-digit',
+      day: '2-digit',
+      hour: '2-digit',
+      minute: '2-digit',
+      second: '2-digit',
+    })
+      .formatToParts(new Date(utcMs))
+      .map((part) => [part.type, part.value]),
+  );
+  const asUtc = Date.UTC(+parts.year, +parts.month - 1, +parts.day, +parts.hour, +parts.minute, +parts.second);
+  return asUtc - utcMs;
+}
+
+/** Turns a wall-clock date and time in `timeZone` into an ISO instant. */
+function toInstant(date, time, timeZone) {
+  const [year, month, day] = date.split('-').map(Number);
+  const [hour, minute] = time.split(':').map(Number);
+  const wallClock = Date.UTC(year, month - 1, day, hour, minute);
+  const offset = zoneOffset(wallClock - zoneOffset(wallClock, timeZone), timeZone);
+  return new Date(wallClock - offset).toISOString();
+}
+
+function addParticipantRow(role = 'participant') {
+  const row = document.getElementById('participant-row').content.firstElementChild.cloneNode(true);
+  row.querySelector('.remove').addEventListener('click', () => {
+    if (document.querySelectorAll('#participants .participant').length > 1) row.remove();
+  });
+  document.getElementById('participants').append(row);
+  applyTexts();
+  row.querySelector('select[name="role"]').value = role;
+}
+
+function participantFromRow(row) {
+  const name = row.querySelector('[name="name"]').value.normalize('NFC').trim();
+  const contact = row.querySelector('[name="contact"]').value.trim();
+  const participant = { name, role: row.querySelector('[name="role"]').value };
+  if (contact.includes('@')) participant.email = contact;
+  else if (contact) participant.phone = contact;
+  return participant;
+}
+
+async function api(path, options = {}) {
+  let response;
+  try {
+    response = await fetch(path, { ...options, headers: { 'content-type': 'application/json', ...options.headers } });
+  } catch {
+    return { ok: false, body: null };
+  }
+  const body = await response.json().catch(() => null);
+  return { ok: response.ok, status: response.status, body };
+}
+
+function statusBadge(meeting) {
+  const text = t();
+  const label = meeting.status === 'scheduled' ? text.roomStatus[meeting.roomStatus] : text.status[meeting.status];
+  const badge = document.createElement('span');
+  badge.className = `badge ${meeting.status} room-${meeting.roomStatus}`;
+  badge.textContent = label;
+  return badge;
+}
+
+async function loadMeetings() {
+  const status = document.getElementById('list-status');
+  const list = document.getElementById('meetings');
+  const result = await api('/api/v1/meetings');
+  if (!result.ok) {
+    status.textContent = result.body ? errorMessage(result.body) : t().loadFailed;
+    return;
+  }
+  const meetings = result.body.meetings;
+  status.textContent = meetings.length === 0 ? t().noMeetings : '';
+  list.replaceChildren(
+    ...meetings.map((meeting) => {
+      const item = document.createElement('li');
+      item.className = 'meeting';
+      item.dataset.id = meeting.id;
+
+      const title = document.createElement('strong');
+      title.textContent = meeting.title;
+      const when = document.createElement('span');
+      when.textContent = `${formatDateTime(meeting.startsAt, meeting.timeZone)}–${formatTime(meeting.endsAt, meeting.timeZone)}`;
+      const count = document.createElement('span');
+      count.className = 'muted';
+      count.textContent = t().participantCount(meeting.participantCount);
+      item.append(title, when, count, statusBadge(meeting));
+
+      if (meeting.status === 'scheduled') {
+        const cancel = document.createElement('button');
+        cancel.type = 'button';
+        cancel.className = 'link danger';
+        cancel.textContent = t().cancelMeeting;
+        cancel.addEventListener('click', () => cancelMeeting(meeting.id));
+        item.append(cancel);
+      }
+      return item;
+    }),
+  );
+}
+
+async function cancelMeeting(id) {
+  if (!confirm(t().confirmCancel)) return;
+  const result = await api(`/api/v1/meetings/${id}/cancel`, { method: 'POST', body: '{}' });
+  if (!result.ok) alert(errorMessage(result.body));
+  await loadMeetings();
+}
+
+function showCreated(meeting) {
+  const box = document.getElementById('created');
+  const heading = document.createElement('p');
+  heading.textContent = t().created;
+  const list = document.createElement('ul');
+  for (const participant of meeting.participants) {
+    const link = new URL(participant.joinPath, location.origin).toString();
+    const item = document.createElement('li');
+    const name = document.createElement('span');
+    name.textContent = `${participant.name} (${t().roles[participant.role]})`;
+    const open = document.createElement('a');
+    open.href = link;
+    open.target = '_blank';
+    open.rel = 'noopener';
+    open.textContent = t().open;
+    const copy = document.createElement('button');
+    copy.type = 'button';
+    copy.className = 'link';
+    copy.textContent = t().copy;
+    copy.addEventListener('click', async () => {
+      await navigator.clipboard?.writeText(link);
+      copy.textContent = t().copied;
+    });
+    item.append(name, open, copy);
+    list.append(item);
+  }
+  box.replaceChildren(heading, list);
+  box.hidden = false;
+}
+
+async function onSubmit(event) {
+  event.preventDefault();
+  const form = event.target;
+  const error = document.getElementById('form-error');
+  const submit = document.getElementById('submit');
+  error.textContent = '';
+
+  const data = new FormData(form);
+  const timeZone = data.get('timeZone');
+  const participants = [...document.querySelectorAll('#participants .participant')]
+    .map(participantFromRow)
+    .filter((participant) => participant.name);
+  const body = {
+    title: String(data.get('title') ?? ''),
+    description: String(data.get('description') ?? '') || undefined,
+    timeZone,
+    participants,
+  };
+  if (data.get('date') && data.get('start') && data.get('end')) {
+    body.startsAt = toInstant(data.get('date'), data.get('start'), timeZone);
+    body.endsAt = toInstant(data.get('date'), data.get('end'), timeZone);
+  }
+
+  submit.disabled = true;
+  submit.textContent = t().creating;
+  const result = await api('/api/v1/meetings', { method: 'POST', body: JSON.stringify(body) });
+  submit.disabled = false;
+  submit.textContent = t().create;
+
+  if (!result.ok) {
+    error.textContent = errorMessage(result.body);
+    return;
+  }
+  showCreated(result.body);
+  form.reset();
+  document.getElementById('participants').replaceChildren();
+  addParticipantRow('chair');
+  addParticipantRow();
+  await loadMeetings();
+}
+
+function init() {
+  const browserZone = Intl.DateTimeFormat().resolvedOptions().timeZone;
+  const zones = document.querySelector('select[name="timeZone"]');
+  if (browserZone && browserZone !== 'Asia/Ho_Chi_Minh') zones.append(new Option(browserZone, browserZone));
+
+  document.getElementById('language').addEventListener('click', () => {
+    setLanguage(language() === 'vi' ? 'en' : 'vi');
+    applyTexts();
+    void loadMeetings();
+  });
+  document.getElementById('add-participant').addEventListener('click', () => addParticipantRow());
+  document.getElementById('create').addEventListener('submit', onSubmit);
+
+  addParticipantRow('chair');
+  addParticipantRow();
+  applyTexts();
+  void loadMeetings();
+  setInterval(() => void loadMeetings(), 10_000);
+}
+
+init();

@@ -1,0 +1,121 @@
+// Interface texts, Vietnamese first with English available. The chosen
+// language is kept in localStorage under "hop.lang".
+const texts = {
+  vi: {
+    appName: 'hop — Họp trực tuyến',
+    tagline: 'Lịch họp và phòng họp trực tuyến của đơn vị',
+    switchLanguage: 'English',
+    schedule: 'Lịch họp',
+    noMeetings: 'Chưa có cuộc họp nào.',
+    newMeeting: 'Lập lịch họp',
+    title: 'Tên cuộc họp',
+    description: 'Nội dung họp',
+    date: 'Ngày họp',
+    startTime: 'Bắt đầu',
+    endTime: 'Kết thúc',
+    timeZone: 'Múi giờ',
+    participants: 'Thành phần tham dự',
+    participantName: 'Họ và tên',
+    contact: 'Email hoặc số điện thoại',
+    role: 'Vai trò',
+    roles: { chair: 'Chủ trì', secretary: 'Thư ký', participant: 'Người tham dự', observer: 'Người dự thính', guest: 'Khách mời' },
+    addParticipant: 'Thêm người tham dự',
+    remove: 'Xóa',
+    create: 'Lập lịch',
+    creating: 'Đang lập lịch…',
+    created: 'Đã lập lịch cuộc họp. Gửi đường dẫn tham gia riêng cho từng người:',
+    copy: 'Sao chép',
+    copied: 'Đã sao chép',
+    open: 'Tham gia',
+    cancelMeeting: 'Hủy cuộc họp',
+    confirmCancel: 'Hủy cuộc họp này? Phòng họp trực tuyến sẽ bị đóng.',
+    status: { scheduled: 'Đã lên lịch', cancelled: 'Đã hủy', ended: 'Đã kết thúc' },
+    roomStatus: { pending: 'Đang chuẩn bị phòng', ready: 'Phòng họp sẵn sàng', destroyed: 'Phòng đã đóng', failed: 'Chưa có phòng trực tuyến' },
+    participantCount: (n) => `${n} người tham dự`,
+    loadFailed: 'Không tải được danh sách cuộc họp. Vui lòng thử lại.',
+    networkError: 'Không kết nối được máy chủ. Kiểm tra mạng và thử lại.',
+    weekdays: ['Chủ nhật', 'Thứ Hai', 'Thứ Ba', 'Thứ Tư', 'Thứ Năm', 'Thứ Sáu', 'Thứ Bảy'],
+  },
+  en: {
+    appName: 'hop — Online meetings',
+    tagline: "Your unit's meeting schedule and online meeting rooms",
+    switchLanguage: 'Tiếng Việt',
+    schedule: 'Schedule',
+    noMeetings: 'No meetings yet.',
+    newMeeting: 'Schedule a meeting',
+    title: 'Meeting title',
+    description: 'Agenda',
+    date: 'Date',
+    startTime: 'Start',
+    endTime: 'End',
+    timeZone: 'Time zone',
+    participants: 'Participants',
+    participantName: 'Full name',
+    contact: 'E-mail or phone',
+    role: 'Role',
+    roles: { chair: 'Chair', secretary: 'Secretary', participant: 'Participant', observer: 'Observer', guest: 'Guest' },
+    addParticipant: 'Add participant',
+    remove: 'Remove',
+    create: 'Schedule',
+    creating: 'Scheduling…',
+    created: 'Meeting scheduled. Send each person their own join link:',
+    copy: 'Copy',
+    copied: 'Copied',
+    open: 'Join',
+    cancelMeeting: 'Cancel meeting',
+    confirmCancel: 'Cancel this meeting? Its online room will be closed.',
+    status: { scheduled: 'Scheduled', cancelled: 'Cancelled', ended: 'Ended' },
+    roomStatus: { pending: 'Preparing room', ready: 'Room ready', destroyed: 'Room closed', failed: 'No online room' },
+    participantCount: (n) => `${n} participant${n === 1 ? '' : 's'}`,
+    loadFailed: 'Could not load the meetings. Please try again.',
+    networkError: 'Cannot reach the server. Check the network and try again.',
+    weekdays: ['Sunday', 'Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday'],
+  },
+};
+
+export function language() {
+  const stored = globalThis.localStorage?.getItem('hop.lang');
+  return stored === 'en' ? 'en' : 'vi';
+}
+
+export function setLanguage(lang) {
+  globalThis.localStorage?.setItem('hop.lang', lang === 'en' ? 'en' : 'vi');
+}
+
+export function t() {
+  return texts[language()];
+}
+
+/** Formats an instant as "Thứ Hai, 07/12/2026 14:30" in the given IANA time zone. */
+export function formatDateTime(iso, timeZone) {
+  const date = new Date(iso);
+  const parts = Object.fromEntries(
+    new Intl.DateTimeFormat('en-GB', {
+      timeZone,
+      weekday: 'short',
+      day: '2-digit',
+      month: '2-digit',
+      year: 'numeric',
+      hour: '2-digit',
+      minute: '2-digit',
+      hourCycle: 'h23',
+    })
+      .formatToParts(date)
+      .map((part) => [part.type, part.value]),
+  );
+  const weekdayIndex = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'].indexOf(parts.weekday);
+  return `${t().weekdays[weekdayIndex]}, ${parts.day}/${parts.month}/${parts.year} ${parts.hour}:${parts.minute}`;
+}
+
+export function formatTime(iso, timeZone) {
+  return new Intl.DateTimeFormat('en-GB', { timeZone, hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }).format(new Date(iso));
+}
+
+/** The message of an API error body, in the interface language. */
+export function errorMessage(body) {
+  const error = body && body.error;
+  if (!error) return t().networkError;
+  const text = language() === 'en' ? error.message_en || error.message : error.message;
+  const fields = Array.isArray(error.details) ? error.details.map((item) => `${item.path}: ${item.message}`).join('; ') : '';
+  return fields ? `${text} (${fields})` : text;
+}
