@@ -1,0 +1,426 @@
+import {
+  Kafka,
+  Partitioners,
+  logLevel,
+  type Admin,
+  type Consumer,
+  type EachMessagePayload,
+  type IHeaders,
+  type KafkaMessage,
+  type LogEntry,
+  type Producer,
+  type logCreator,
+} from 'kafkajs';
+import { log, type Logger } from '../../log.ts';
+import type { Bus, BusMessage, BusMessageInput, SubscribeOptions, Subscription } from './bus.ts';
+
+export interface KafkaBusOptions {
+  brokers: string[];
+  clientId: string;
+  /** Partition count of the topics that ensureTopics creates (default 6). */
+  partitions?: number;
+  /** Replication factor of the topics that ensureTopics creates (default 1, one broker). */
+  replicationFactor?: number;
+  /** Upper bound for each remote call (connect, send, commit, admin request, disconnect), in milliseconds (default 30000). */
+  requestTimeoutMs?: number;
+  /** Upper bound for ping, in milliseconds (default 5000). */
+  pingTimeoutMs?: number;
+  /** Maximum time a fetch waits on the broker for new messages, in milliseconds (default 1000). It also bounds how long stop() waits for a fetch. */
+  maxWaitTimeInMs?: number;
+  /** Partitions whose messages are handled at the same time within one subscription (default 1). */
+  partitionsConsumedConcurrently?: number;
+  /** First wait before a message whose handler threw is delivered again, in milliseconds (default 100). It doubles per attempt. */
+  retryBackoffMs?: number;
+  /** Maximum wait between deliveries of a failing message, in milliseconds (default 5000). */
+  maxRetryBackoffMs?: number;
+}
+
+/**
+ * The Bus on Apache Kafka through kafkajs 2.2.4.
+ *
+ * Publishing uses one idempotent producer (acks=-1, one request in flight per
+ * broker) with Kafka's default partitioner (murmur2 of the key), so messages
+ * with the same key keep their order. Each subscription is its own consumer
+ * in its group, with auto-commit off. An offset is committed only after
+ * `handle` resolves. A message whose handler throws is fetched again by
+ * seeking back to it, so no later offset of its partition is committed first.
+ */
+export class KafkaBus implements Bus {
+  readonly kind = 'kafka' as const;
+  readonly #kafka: Kafka;
+  readonly #log: Logger;
+  readonly #options: Required<Omit<KafkaBusOptions, 'brokers' | 'clientId'>>;
+  readonly #subscriptions = new Set<KafkaSubscription>();
+  /** Topics seen on the broker. A topic is looked up once, before its first publish or subscribe. */
+  readonly #knownTopics = new Set<string>();
+  #admin: Promise<Admin> | null = null;
+  #producer: Promise<Producer> | null = null;
+  #closed = false;
+
+  constructor(options: KafkaBusOptions) {
+    if (options.brokers.length === 0) throw new Error('KafkaBus needs at least one broker address (host:port)');
+    this.#options = {
+      partitions: options.partitions ?? 6,
+      replicationFactor: options.replicationFactor ?? 1,
+      requestTimeoutMs: options.requestTimeoutMs ?? 30_000,
+      pingTimeoutMs: options.pingTimeoutMs ?? 5_000,
+      maxWaitTimeInMs: options.maxWaitTimeInMs ?? 1_000,
+      partitionsConsumedConcurrently: options.partitionsConsumedConcurrently ?? 1,
+      retryBackoffMs: options.retryBackoffMs ?? 100,
+      maxRetryBackoffMs: options.maxRetryBackoffMs ?? 5_000,
+    };
+    this.#log = log.child({ module: 'bus', bus: 'kafka', clientId: options.clientId });
+    this.#kafka = new Kafka({
+      clientId: options.clientId,
+      brokers: options.brokers,
+      connectionTimeout: 3_000,
+      requestTimeout: this.#options.requestTimeoutMs,
+      logLevel: logLevel.INFO,
+      logCreator: createKafkaLogCreator(this.#log),
+    });
+  }
+
+  async ensureTopics(topics: string[]): Promise<void> {
+    const requested = [...new Set(topics)];
+    if (requested.length === 0) return;
+    const admin = await this.#adminClient();
+    const existing = new Set(await this.#withTimeout(admin.listTopics(), 'listing topics'));
+    const missing = requested.filter((topic) => !existing.has(topic));
+    for (const topic of requested) if (existing.has(topic)) this.#knownTopics.add(topic);
+    if (missing.length === 0) return;
+
+    // createTopics resolves false when another client created them first.
+    await this.#withTimeout(
+      admin.createTopics({
+        waitForLeaders: true,
+        timeout: this.#options.requestTimeoutMs,
+        topics: missing.map((topic) => ({
+          topic,
+          numPartitions: this.#options.partitions,
+          replicationFactor: this.#options.replicationFactor,
+          // The broker stamps each message when it appends it, which is what
+          // BusMessage.timestamp promises.
+          configEntries: [{ name: 'message.timestamp.type', value: 'LogAppendTime' }],
+        })),
+      }),
+      `creating topics ${missing.join(', ')}`,
+    );
+    for (const topic of missing) this.#knownTopics.add(topic);
+    this.#log.info({ topics: missing, partitions: this.#options.partitions }, 'created topics');
+  }
+
+  async publish(topic: string, messages: BusMessageInput[]): Promise<void> {
+    if (messages.length === 0) return;
+    await this.#assertTopicsExist([topic]);
+    const producer = await this.#producerClient();
+    await this.#withTimeout(
+      producer.send({
+        topic,
+        acks: -1,
+        timeout: this.#options.requestTimeoutMs,
+        messages: messages.map((message) => ({
+          key: message.key,
+          value: message.value,
+          ...(message.headers ? { headers: message.headers } : {}),
+        })),
+      }),
+      `publishing ${messages.length} message(s) to ${topic}`,
+    );
+  }
+
+  async subscribe(options: SubscribeOptions): Promise<Subscription> {
+    this.#assertOpen();
+    await this.#assertTopicsExist(options.topics);
+    const consumer = this.#kafka.consumer({
+      groupId: options.groupId,
+      allowAutoTopicCreation: false,
+      maxWaitTimeInMs: this.#options.maxWaitTimeInMs,
+    });
+    const subscription = new KafkaSubscription(consumer, options, this.#options, this.#log, (ended) =>
+      this.#subscriptions.delete(ended),
+    );
+
+    try {
+      await this.#withTimeout(consumer.connect(), `connecting consumer of group ${options.groupId}`);
+      await this.#withTimeout(
+        consumer.subscribe({ topics: options.topics, fromBeginning: options.fromBeginning ?? true }),
+        `subscribing group ${options.groupId} to ${options.topics.join(', ')}`,
+      );
+      // run() resolves once the consumer has joined the group.
+      await this.#withTimeout(
+        consumer.run({
+          autoCommit: false,
+          partitionsConsumedConcurrently: this.#options.partitionsConsumedConcurrently,
+          eachMessage: (payload) => subscription.eachMessage(payload),
+        }),
+        `joining group ${options.groupId}`,
+      );
+    } catch (error) {
+      await consumer.disconnect().catch((disconnectError: unknown) => {
+        this.#log.warn({ err: disconnectError, groupId: options.groupId }, 'disconnecting a consumer that failed to start failed');
+      });
+      throw error;
+    }
+
+    this.#subscriptions.add(subscription);
+    this.#log.info({ groupId: options.groupId, topics: options.topics }, 'subscribed');
+    return subscription;
+  }
+
+  async ping(): Promise<void> {
+    const admin = await this.#adminClient();
+    await withTimeout(admin.describeCluster(), this.#options.pingTimeoutMs, 'describing the Kafka cluster');
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    await Promise.allSettled([...this.#subscriptions].map((subscription) => subscription.stop()));
+
+    const clients: Array<Promise<Admin | Producer> | null> = [this.#admin, this.#producer];
+    this.#admin = null;
+    this.#producer = null;
+    for (const client of clients) {
+      if (!client) continue;
+      try {
+        await this.#withTimeout((await client).disconnect(), 'disconnecting');
+      } catch (error) {
+        this.#log.warn({ err: error }, 'disconnecting a Kafka client failed');
+      }
+    }
+  }
+
+  /**
+   * Rejects when a topic does not exist. Without this check kafkajs retries an
+   * unknown topic until the request timeout (with no limit for the idempotent
+   * producer), because the broker reports it as a retriable error.
+   */
+  async #assertTopicsExist(topics: string[]): Promise<void> {
+    const unknown = topics.filter((topic) => !this.#knownTopics.has(topic));
+    if (unknown.length === 0) return;
+    const admin = await this.#adminClient();
+    const existing = new Set(await this.#withTimeout(admin.listTopics(), 'listing topics'));
+    for (const topic of unknown) {
+      if (!existing.has(topic)) throw new Error(`topic ${topic} does not exist; create it with ensureTopics first`);
+      this.#knownTopics.add(topic);
+    }
+  }
+
+  #adminClient(): Promise<Admin> {
+    this.#assertOpen();
+    this.#admin ??= this.#connect(this.#kafka.admin(), 'admin client').catch((error: unknown) => {
+      this.#admin = null;
+      throw error;
+    });
+    return this.#admin;
+  }
+
+  #producerClient(): Promise<Producer> {
+    this.#assertOpen();
+    this.#producer ??= this.#connect(
+      this.#kafka.producer({
+        idempotent: true,
+        maxInFlightRequests: 1,
+        allowAutoTopicCreation: false,
+        createPartitioner: Partitioners.DefaultPartitioner,
+      }),
+      'producer',
+    ).catch((error: unknown) => {
+      this.#producer = null;
+      throw error;
+    });
+    return this.#producer;
+  }
+
+  async #connect<T extends { connect(): Promise<void> }>(client: T, name: string): Promise<T> {
+    await this.#withTimeout(client.connect(), `connecting the ${name}`);
+    return client;
+  }
+
+  #withTimeout<T>(promise: Promise<T>, action: string): Promise<T> {
+    return withTimeout(promise, this.#options.requestTimeoutMs, action);
+  }
+
+  #assertOpen(): void {
+    if (this.#closed) throw new Error('KafkaBus is closed');
+  }
+}
+
+type SubscriptionSettings = Required<Omit<KafkaBusOptions, 'brokers' | 'clientId'>>;
+
+class KafkaSubscription implements Subscription {
+  readonly #consumer: Consumer;
+  readonly #options: SubscribeOptions;
+  readonly #settings: SubscriptionSettings;
+  readonly #log: Logger;
+  readonly #onStopped: (subscription: KafkaSubscription) => void;
+  readonly #inFlight = new Set<Promise<void>>();
+  /** Failed deliveries of the message at the head of each partition, by "topic:partition". */
+  readonly #failures = new Map<string, { offset: string; attempts: number }>();
+  readonly #stopSignal = new AbortController();
+  #stopped: Promise<void> | null = null;
+
+  constructor(
+    consumer: Consumer,
+    options: SubscribeOptions,
+    settings: SubscriptionSettings,
+    parentLog: Logger,
+    onStopped: (subscription: KafkaSubscription) => void,
+  ) {
+    this.#consumer = consumer;
+    this.#options = options;
+    this.#settings = settings;
+    this.#log = parentLog.child({ groupId: options.groupId });
+    this.#onStopped = onStopped;
+    consumer.on(consumer.events.CRASH, (event) => {
+      this.#log.error({ err: event.payload.error, restart: event.payload.restart }, 'consumer crashed');
+    });
+  }
+
+  async eachMessage(payload: EachMessagePayload): Promise<void> {
+    if (this.#stopSignal.signal.aborted) {
+      // Stopping: leave the message uncommitted for the group's next member and
+      // pause the partition so kafkajs ends this batch.
+      payload.pause();
+      return;
+    }
+    const work = this.#process(payload);
+    this.#inFlight.add(work);
+    try {
+      await work;
+    } finally {
+      this.#inFlight.delete(work);
+    }
+  }
+
+  stop(): Promise<void> {
+    this.#stopped ??= this.#stop();
+    return this.#stopped;
+  }
+
+  async #stop(): Promise<void> {
+    this.#stopSignal.abort();
+    // The message in progress finishes and commits before the consumer leaves,
+    // because kafkajs skips commitOffsets once its runner has stopped.
+    await Promise.allSettled([...this.#inFlight]);
+    try {
+      await withTimeout(this.#consumer.disconnect(), this.#settings.requestTimeoutMs, 'disconnecting the consumer');
+      this.#log.info({ topics: this.#options.topics }, 'subscription stopped');
+    } finally {
+      this.#onStopped(this);
+    }
+  }
+
+  async #process({ topic, partition, message }: EachMessagePayload): Promise<void> {
+    const busMessage = toBusMessage(topic, partition, message);
+    const partitionKey = `${topic}:${partition}`;
+
+    try {
+      await this.#options.handle(busMessage);
+    } catch (error) {
+      const previous = this.#failures.get(partitionKey);
+      const attempts = previous?.offset === message.offset ? previous.attempts + 1 : 1;
+      this.#failures.set(partitionKey, { offset: message.offset, attempts });
+      const delayMs = Math.min(this.#settings.retryBackoffMs * 2 ** (attempts - 1), this.#settings.maxRetryBackoffMs);
+      this.#log.warn(
+        { err: error, topic, partition, offset: message.offset, attempts, retryInMs: delayMs },
+        'message handler failed; the message will be delivered again',
+      );
+      // kafkajs stops this batch at the seek, and the next fetch of the
+      // partition starts at this message again. Its offset stays uncommitted.
+      this.#consumer.seek({ topic, partition, offset: message.offset });
+      await sleep(delayMs, this.#stopSignal.signal);
+      return;
+    }
+
+    this.#failures.delete(partitionKey);
+    // A failed commit is thrown to kafkajs. kafkajs rejoins the group on a
+    // rebalance error and restarts the consumer on other errors, and either
+    // way the message is delivered again (at least once).
+    await withTimeout(
+      this.#consumer.commitOffsets([{ topic, partition, offset: (BigInt(message.offset) + 1n).toString() }]),
+      this.#settings.requestTimeoutMs,
+      `committing offset ${message.offset} of ${topic}/${partition}`,
+    );
+  }
+}
+
+function toBusMessage(topic: string, partition: number, message: KafkaMessage): BusMessage {
+  return {
+    topic,
+    partition,
+    offset: message.offset,
+    key: message.key ? message.key.toString('utf8') : null,
+    value: message.value ? message.value.toString('utf8') : '',
+    headers: decodeHeaders(message.headers),
+    timestamp: Number(message.timestamp),
+  };
+}
+
+/** Decodes header values as UTF-8. When a header is sent several times, the last value wins. */
+function decodeHeaders(headers: IHeaders | undefined): Record<string, string> {
+  const decoded: Record<string, string> = {};
+  for (const [name, value] of Object.entries(headers ?? {})) {
+    const last = Array.isArray(value) ? value[value.length - 1] : value;
+    if (last === undefined) continue;
+    decoded[name] = typeof last === 'string' ? last : last.toString('utf8');
+  }
+  return decoded;
+}
+
+/**
+ * Routes kafkajs's log entries to a pino logger, keeping kafkajs's namespace
+ * and fields. kafkajs logs every error response from a broker at ERROR in its
+ * Connection namespace ("Response Heartbeat(key: 12, version: 3)") before its
+ * own retry or rejoin handles it, so those entries are logged as warnings.
+ * An error that survives the retries reaches the caller or the consumer's
+ * crash handler, which log it as an error.
+ */
+export function createKafkaLogCreator(logger: Logger): logCreator {
+  const kafkaLog = logger.child({ component: 'kafkajs' });
+  return () =>
+    ({ namespace, level, log: entry }: LogEntry) => {
+      const { message, timestamp: _timestamp, logger: _logger, clientId: _clientId, ...fields } = entry;
+      const bindings = { namespace, ...fields };
+      const isResponseError = level === logLevel.ERROR && namespace === 'Connection' && message.startsWith('Response ');
+      switch (isResponseError ? logLevel.WARN : level) {
+        case logLevel.ERROR:
+          kafkaLog.error(bindings, message);
+          break;
+        case logLevel.WARN:
+          kafkaLog.warn(bindings, message);
+          break;
+        case logLevel.INFO:
+          kafkaLog.info(bindings, message);
+          break;
+        default:
+          kafkaLog.debug(bindings, message);
+      }
+    };
+}
+
+/**
+ * Rejects with "<action> timed out after N ms" when `promise` does not settle
+ * in time. The operation itself is not cancelled and may still complete.
+ */
+export function withTimeout<T>(promise: Promise<T>, timeoutMs: number, action: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${action} timed out after ${timeoutMs} ms`)), timeoutMs);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+/** Waits `ms` milliseconds, or less when `signal` aborts. */
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  if (signal.aborted) return Promise.resolve();
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal.addEventListener('abort', done, { once: true });
+  });
+}
