@@ -40,7 +40,7 @@ const TEXT = {
 };
 
 /** VideoRoom error codes (janus_videoroom.c) and their Vietnamese messages. */
-const VIDEOROOM_ERRORS = { 426: TEXT.roomMissing, 428: TEXT.roomMissing, 432: TEXT.roomFull, 433: TEXT.notAllowed };
+const VIDEOROOM_ERRORS = { 426: TEXT.roomMissing, 432: TEXT.roomFull, 433: TEXT.notAllowed };
 const RECONNECT_DELAYS_MS = [1000, 2000, 4000, 8000, 15000, 30000];
 const PLUGIN = 'janus.plugin.videoroom';
 
@@ -73,7 +73,7 @@ const page = {
   localTile: undefined,
   reconnectAttempt: 0,
   reconnectTimer: undefined,
-  /** Incremented on every (re)connection; callbacks of older connections do nothing. */
+  /** Connection counter, incremented on every (re)connection. Callbacks of older connections do nothing. */
   generation: 0,
   weak: false,
   weakTimer: undefined,
@@ -355,7 +355,7 @@ function handlePublisherMessage(generation, message, jsep) {
 }
 
 /**
- * Publishes camera and microphone; without a camera it retries with the
+ * Publishes camera and microphone. Without a camera it retries with the
  * microphone only, and without both the person stays in the room to watch.
  */
 function publish(generation, { audio, video }) {
@@ -566,7 +566,7 @@ function leave() {
   const publisher = page.publisher;
   clearRoom();
   setState('left');
-  // The session is destroyed once Janus confirms the leave, or after 2 seconds without an answer.
+  // The session is destroyed once Janus confirms the leave, or after 2 seconds without a reply.
   const destroySession = () => janus?.destroy({ cleanupHandles: true });
   const fallback = window.setTimeout(destroySession, 2000);
   const finish = () => {
@@ -625,7 +625,7 @@ window.hop = {
   get displayName() {
     return page.details?.displayName;
   },
-  /** The remote publishers this page subscribes to. */
+  /** Lists the remote publishers this page subscribes to. */
   remoteFeeds() {
     return [...page.feeds.values()].map((feed) => ({
       feedId: feed.feedId,
@@ -634,7 +634,7 @@ window.hop = {
       tracks: feed.stream.getTracks().map((track) => track.kind),
     }));
   },
-  /** inbound-rtp audio and video bytesReceived of each remote feed, from getStats(). */
+  /** Returns inbound-rtp audio and video bytesReceived of each remote feed, from getStats(). */
   async inboundStats() {
     const feeds = [...page.feeds.values()];
     return Promise.all(

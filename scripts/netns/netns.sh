@@ -96,8 +96,8 @@ cleanup_stale() {
   done
 }
 
-# Limits the rate in both directions with a token bucket filter on each veth
-# end (netem is not available on every kernel; tbf is).
+# Limits the rate in both directions with a token bucket filter (tbf) on each
+# veth end. tbf is used because netem is not available on every kernel.
 shape_rig() {
   local id=$1 rate=$2 burst=${3:-16kb} latency=${4:-300ms}
   ip -n "hop-j-$id" link show veth-j >/dev/null 2>&1 || { echo "netns.sh: rig $id does not exist" >&2; exit 1; }

@@ -29,7 +29,7 @@ import { waitFor } from '../support/services.ts';
 const unavailable = (await mediaRigUnavailableReason()) ?? (await browserUnavailableReason());
 if (unavailable && process.env.CI === 'true') throw new Error(`media test unavailable under CI: ${unavailable}`);
 
-/** Seconds between the two getStats samples that must show growing byte counts. */
+/** Time between the two getStats samples, in milliseconds, over which the byte counts must grow. */
 const SAMPLE_INTERVAL_MS = 3_000;
 
 interface StubGateway {
@@ -46,7 +46,7 @@ const CONTENT_TYPES: Record<string, string> = {
   '.json': 'application/json',
 };
 
-/** A stand-in for the gateway: web/, /vendor/, the join endpoint and /janus/events. */
+/** Starts a stand-in for the gateway that serves web/, /vendor/, the join endpoint and /janus/events. */
 async function startStubGateway(joinDetailsByInviteKey: Map<string, JoinDetails>): Promise<StubGateway> {
   const webDir = join(repoRoot, 'web');
   const vendor = JSON.parse(await readFile(join(webDir, 'vendor.json'), 'utf8')) as Record<string, string>;
@@ -151,6 +151,9 @@ describe('two browsers in one room', { skip: unavailable ?? false, timeout: 180_
     { name: 'Trần Thị Bích', role: 'participant' as const, inviteKey: randomBytes(18).toString('base64url'), token: randomBytes(12).toString('hex') },
   ];
 
+  /** Invited by the stub gateway, but with a token the room does not allow. */
+  const outsider = { name: 'Lê Văn Cường', role: 'guest' as const, inviteKey: randomBytes(18).toString('base64url'), token: randomBytes(12).toString('hex') };
+
   before(async () => {
     const detailsByKey = new Map<string, JoinDetails>();
     gateway = await startStubGateway(detailsByKey);
@@ -163,7 +166,7 @@ describe('two browsers in one room', { skip: unavailable ?? false, timeout: 180_
     server = janodeCluster.server(rig.serverName)!;
     await server.createRoom({ ...room, allowed: people.map((person) => person.token) });
 
-    for (const person of people) {
+    for (const person of [...people, outsider]) {
       detailsByKey.set(person.inviteKey, {
         meetingId,
         participantId: randomUUID(),
@@ -209,7 +212,7 @@ describe('two browsers in one room', { skip: unavailable ?? false, timeout: 180_
     }
   });
 
-  it('each browser receives the other audio and video', async (t) => {
+  it('browsers receive each other media', async (t) => {
     assert.equal(pages.length, 2, 'both pages must have joined');
     for (const [index, page] of pages.entries()) {
       await page.waitForFunction(
@@ -275,6 +278,34 @@ describe('two browsers in one room', { skip: unavailable ?? false, timeout: 180_
     } finally {
       await page.close();
     }
+  });
+
+  it('token outside allowed list is rejected', async () => {
+    const page = await browsers[0]!.newPage();
+    try {
+      await page.goto(`${rig.browserGatewayUrl}/join.html?m=${meetingId}&k=${encodeURIComponent(outsider.inviteKey)}`);
+      await page.waitForFunction(() => window.hop?.state === 'error', undefined, { timeout: 15_000 });
+      assert.equal(await page.textContent('#notice'), 'Không được phép vào phòng họp: mã mời hoặc mã PIN không đúng.');
+    } finally {
+      await page.close();
+    }
+    assert.equal((await server.listParticipants(room.roomId)).length, 2);
+  });
+
+  it('microphone button toggles mute', async () => {
+    const page = pages[0]!;
+    await page.click('#microphone');
+    assert.equal(await page.textContent('#microphone'), 'Bật micro');
+    assert.equal(await page.getAttribute('#microphone', 'aria-pressed'), 'true');
+
+    await page.click('#microphone');
+    assert.equal(await page.textContent('#microphone'), 'Tắt micro');
+    assert.equal(await page.getAttribute('#microphone', 'aria-pressed'), 'false');
+
+    await page.click('#camera');
+    assert.equal(await page.textContent('#camera'), 'Bật camera');
+    await page.click('#camera');
+    assert.equal(await page.textContent('#camera'), 'Tắt camera');
   });
 
   it('leaving removes the participant', async () => {

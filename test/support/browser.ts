@@ -49,7 +49,7 @@ export async function browserUnavailableReason(): Promise<string | undefined> {
 export interface LaunchOptions {
   /** Extra Chromium flags. */
   args?: string[];
-  /** Launch timeout in milliseconds; default 60000. */
+  /** Launch timeout in milliseconds. Default 60000. */
   timeoutMs?: number;
 }
 

@@ -48,22 +48,22 @@ const FORWARDER_START_TIMEOUT_MS = 10_000;
 const RUN_DIR_PREFIX = 'hop-media-';
 
 export interface MediaRigOptions {
-  /** Port of the hop gateway on 127.0.0.1 in the root namespace; `connectGateway` can set it later. */
+  /** Port of the hop gateway on 127.0.0.1 in the root namespace. `connectGateway` can set it later. */
   gatewayPort?: number;
-  /** Path Janus POSTs events to on the gateway; default /janus/events. */
+  /** Path on the gateway that Janus POSTs events to. Default /janus/events. */
   eventsPath?: string;
-  /** VideoRoom admin_key for Janus; unset when missing. */
+  /** VideoRoom admin_key for Janus. When missing, Janus has none. */
   videoroomAdminKey?: string;
-  /** Janus `server_name`, the `emitter` of its events; use the MediaServer id. Default "janus-rig". */
+  /** Janus `server_name`, which its events carry as `emitter`. Pass the MediaServer id. Default "janus-rig". */
   serverName?: string;
 }
 
 export interface ShapeOptions {
   /** tc rate, e.g. "120kbit". */
   rate: string;
-  /** tc burst, e.g. "16kb"; default 16kb. */
+  /** tc burst, e.g. "16kb". Default 16kb. */
   burst?: string;
-  /** tc latency, e.g. "300ms"; default 300ms. */
+  /** tc latency, e.g. "300ms". Default 300ms. */
   latency?: string;
 }
 
@@ -93,7 +93,7 @@ export interface MediaRig {
   connectGateway(port: number): Promise<void>;
   /** Runs a command to completion inside the browser namespace. */
   runInBrowserNs(command: string, args: string[]): Promise<CommandResult>;
-  /** Starts a long-running command inside the browser namespace; teardown stops it. */
+  /** Starts a long-running command inside the browser namespace. Teardown stops it. */
   spawnInBrowserNs(command: string, args: string[]): ChildProcess;
   /** Limits the bandwidth on both veth ends with a token bucket filter. */
   shape(options: ShapeOptions): Promise<void>;

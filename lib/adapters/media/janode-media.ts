@@ -26,19 +26,19 @@ export interface JanodeServerConfig {
   publicUrl: string;
   /** Janus `api_secret`, when the server sets one. */
   apiSecret?: string;
-  /** VideoRoom `admin_key`, when the server sets one; sent with `create`. */
+  /** VideoRoom `admin_key`, when the server sets one. It is sent with `create` and `list`. */
   adminKey?: string;
 }
 
 export interface JanodeClusterOptions {
   servers: JanodeServerConfig[];
-  /** Limit for each VideoRoom request, in milliseconds; default 10000. */
+  /** Limit for each VideoRoom request, in milliseconds. Default 10000. */
   requestTimeoutMs?: number;
-  /** Limit for opening the connection, session and handle, in milliseconds; default 10000. */
+  /** Limit for opening the connection, session and handle, in milliseconds. Default 10000. */
   connectTimeoutMs?: number;
 }
 
-/** A failed request to Janus; `code` is the Janus or VideoRoom error code when Janus sent one. */
+/** A failed request to Janus. `code` is the Janus or VideoRoom error code when Janus sent one. */
 export class MediaServerError extends Error {
   constructor(
     message: string,
@@ -60,7 +60,7 @@ interface Attachment {
   handle: JanodeHandle;
 }
 
-/** VideoRoom reply body: `videoroom` names the reply type; errors carry `error_code` and `error`. */
+/** VideoRoom reply body. `videoroom` names the reply type, and errors carry `error_code` and `error`. */
 type VideoRoomData = Record<string, unknown> & { videoroom?: string };
 
 export class JanodeMediaServer implements MediaServer {
@@ -108,7 +108,7 @@ export class JanodeMediaServer implements MediaServer {
     } catch (error) {
       if (!(error instanceof MediaServerError) || error.code !== VideoRoomError.ROOM_EXISTS) throw error;
       // A retried provisioning finds the room its first attempt created. Adding
-      // the tokens again makes sure the retry's list is in place; this fails
+      // the tokens again makes sure the retry's list is in place. This fails
       // with 433 when the room was created with another secret.
       this.log.info({ roomId: request.roomId }, 'room exists; create treated as done');
       if (request.allowed && request.allowed.length > 0) {
@@ -172,7 +172,7 @@ export class JanodeMediaServer implements MediaServer {
     const attachment = this.current ?? (await this.connecting?.catch(() => undefined));
     this.current = undefined;
     if (!attachment) return;
-    // Destroying the session also detaches the handle; failures only mean it is already gone.
+    // Destroying the session also detaches the handle. A failure here means the session is already gone.
     await this.withTimeout(attachment.session.destroy(), this.requestTimeoutMs, 'destroy session').catch((error: unknown) => {
       this.log.debug({ err: error }, 'destroying the Janus session failed while closing');
     });

@@ -1,6 +1,6 @@
 /**
  * Type declarations for the parts of janode 1.8.0 that hop uses. The package
- * ships JavaScript only; these follow its JSDoc in src/janode.js,
+ * ships JavaScript only, so these follow its JSDoc in src/janode.js,
  * src/connection.js, src/session.js, src/handle.js and src/plugins/videoroom-plugin.js.
  */
 declare module 'janode' {
@@ -15,9 +15,9 @@ declare module 'janode' {
   export interface JanodeConfiguration {
     server_key?: string;
     address: JanodeServerAddress | JanodeServerAddress[];
-    /** Seconds between connection attempts; default 10. */
+    /** Seconds between connection attempts. Default 10. */
     retry_time_secs?: number;
-    /** Further attempts after the first failed one; default 5. */
+    /** Further attempts after the first failed one. Default 5. */
     max_retries?: number;
     is_admin?: boolean;
     ws_options?: Record<string, unknown>;
@@ -33,7 +33,7 @@ declare module 'janode' {
 
   export interface JanodeHandle extends EventEmitter {
     readonly id: number;
-    /** Sends a Janus API request from this handle; a positive `timeoutMs` rejects with "Transaction timed out!". */
+    /** Sends a Janus API request from this handle. With a positive `timeoutMs` it rejects with "Transaction timed out!" after that time. */
     sendRequest(request: Record<string, unknown>, timeoutMs?: number): Promise<JanusMessage>;
     detach(): Promise<void>;
   }

@@ -25,29 +25,29 @@ export interface StartJanusOptions {
   wsPort: number;
   /** Port of the Admin API WebSocket. */
   adminWsPort: number;
-  /** Address the Janus API WebSocket binds to; default 127.0.0.1, "0.0.0.0" for all. */
+  /** Address the Janus API WebSocket binds to, "0.0.0.0" for all. Default 127.0.0.1. */
   bindIp?: string;
-  /** Address the Admin API WebSocket binds to; default 127.0.0.1. */
+  /** Address the Admin API WebSocket binds to. Default 127.0.0.1. */
   adminBindIp?: string;
-  /** Comma-separated address prefixes allowed on the Admin API; default "127.". */
+  /** Comma-separated address prefixes allowed on the Admin API. Default "127.". */
   adminAcl?: string;
   /** URL the HTTP event handler POSTs events to, e.g. http://127.0.0.1:8080/janus/events. */
   eventsUrl: string;
-  /** Admin API secret; when missing, JANUS_ADMIN_SECRET or a random value is used. */
+  /** Admin API secret. When missing, JANUS_ADMIN_SECRET or else a random value is used. */
   adminSecret?: string;
-  /** VideoRoom `admin_key` that `create` requests must carry; unset when missing. */
+  /** VideoRoom `admin_key` that `create` requests must carry. When missing, Janus has none. */
   videoroomAdminKey?: string;
-  /** UDP port range for ICE/RTP, "MIN-MAX"; default 20000-40000. */
+  /** UDP port range for ICE and RTP as "MIN-MAX". Default 20000-40000. */
   rtpPortRange?: string;
   /** Network namespace to run Janus in (`ip netns exec NAME`). */
   netns?: string;
-  /** Janus log level, 0 (none) to 7 (huge); default 4 (info). */
+  /** Janus log level from 0 (none) to 7 (huge). Default 4 (info). */
   debugLevel?: number;
-  /** Janus `server_name` shown by the `info` request; default "hop". */
+  /** Janus `server_name`, which the `info` request and events (`emitter`) show. Default "hop". */
   serverName?: string;
-  /** How long to wait for the WebSocket port, in milliseconds; default 20000. */
+  /** Time to wait for the WebSocket port, in milliseconds. Default 20000. */
   startTimeoutMs?: number;
-  /** The Janus binary; default `janus` from PATH. */
+  /** The Janus binary. Default `janus` from PATH. */
   executable?: string;
 }
 
@@ -67,7 +67,7 @@ export interface JanusProcess {
 
 const DEFAULT_START_TIMEOUT_MS = 20_000;
 const STOP_GRACE_MS = 10_000;
-/** A jcfg string value may not contain these: the launcher does no escaping. */
+/** Characters a jcfg string value may not contain, because the launcher does no escaping. */
 const UNSAFE_VALUE = /["\\\r\n]/;
 
 /** Returns true when the Janus binary is on PATH (or at `executable` when it contains a slash). */
@@ -92,7 +92,7 @@ async function findExecutable(name: string): Promise<string | undefined> {
 
 /**
  * Replaces `{{NAME}}` placeholders with `values[NAME]`. A line containing
- * `{{NAME?}}` is removed when NAME has no value or an empty one; a missing
+ * `{{NAME?}}` is removed when NAME has no value or an empty one. A missing
  * value for a plain `{{NAME}}` is an error. Comment lines (first non-blank
  * character `#`) are copied unchanged.
  */
@@ -124,10 +124,14 @@ export function renderTemplate(template: string, values: Record<string, string |
 
 /** Renders every `*.jcfg` template of `configDir` into `targetDir` and returns the admin secret used. */
 export async function renderJanusConfig(options: StartJanusOptions, targetDir: string): Promise<string> {
+  const debugLevel = options.debugLevel ?? 4;
+  if (!Number.isInteger(debugLevel) || debugLevel < 0 || debugLevel > 7) {
+    throw new Error(`invalid Janus debugLevel ${debugLevel}: expected an integer from 0 to 7`);
+  }
   const adminSecret = options.adminSecret ?? process.env.JANUS_ADMIN_SECRET ?? randomBytes(24).toString('base64url');
   const values: Record<string, string | number | undefined> = {
     CONFIG_DIR: targetDir,
-    DEBUG_LEVEL: options.debugLevel ?? 4,
+    DEBUG_LEVEL: debugLevel,
     ADMIN_SECRET: adminSecret,
     SERVER_NAME: options.serverName ?? 'hop',
     RTP_PORT_RANGE: options.rtpPortRange ?? '20000-40000',
@@ -151,7 +155,7 @@ export async function renderJanusConfig(options: StartJanusOptions, targetDir: s
   return adminSecret;
 }
 
-/** Starts Janus and resolves once its API WebSocket port accepts connections. */
+/** Starts Janus and resolves once it listens on its API WebSocket port. */
 export async function startJanus(options: StartJanusOptions): Promise<JanusProcess> {
   const executable = options.executable ?? 'janus';
   const janusPath = await findExecutable(executable);
@@ -164,29 +168,10 @@ export async function startJanus(options: StartJanusOptions): Promise<JanusProce
   const configFolder = join(options.runDir, 'config');
   const adminSecret = await renderJanusConfig(options, configFolder);
   const logFile = join(options.runDir, 'janus.log');
-  const logHandle = await open(logFile, 'a', 0o600);
-
   const janusArgs = ['-F', configFolder];
-  const [command, args] = options.netns
-    ? ['ip', ['netns', 'exec', options.netns, janusPath, ...janusArgs]]
-    : [janusPath, janusArgs];
-  let child: ChildProcess;
-  let pid: number;
-  let exited: Promise<number | string>;
-  try {
-    // `ip netns exec` execs the command, so the child pid is Janus's own pid.
-    child = spawn(command, args, { stdio: ['ignore', logHandle.fd, logHandle.fd] });
-    // Listeners go on before the first await, because 'spawn' and 'exit' may fire during it.
-    exited = new Promise<number | string>((resolve) => {
-      child.once('exit', (code, signal) => resolve(code ?? signal ?? 'unknown'));
-    });
-    pid = await new Promise<number>((resolve, reject) => {
-      child.once('spawn', () => resolve(child.pid as number));
-      child.once('error', reject);
-    });
-  } finally {
-    await logHandle.close();
-  }
+  const { child, pid, exited } = options.netns
+    ? await spawnWithLog('ip', ['netns', 'exec', options.netns, janusPath, ...janusArgs], logFile)
+    : await spawnWithLog(janusPath, janusArgs, logFile);
   await writeFile(pidFile, `${pid}\n`);
   let stopping = false;
   void exited.then(async (status) => {
@@ -216,7 +201,11 @@ export async function startJanus(options: StartJanusOptions): Promise<JanusProce
     addresses = await waitForPort({ pid, port: options.wsPort, exited, timeoutMs });
   } catch (error) {
     await janus.stop();
-    const tail = await readLogTail(logFile);
+    // At high debug levels Janus prints its configuration, secrets included.
+    let tail = await readLogTail(logFile);
+    for (const secret of [adminSecret, options.videoroomAdminKey]) {
+      if (secret) tail = tail.split(secret).join('[redacted]');
+    }
     throw new Error(`Janus did not start (see ${logFile}): ${(error as Error).message}\n${tail}`, { cause: error });
   }
   const bindIp = options.bindIp ?? '127.0.0.1';
@@ -226,6 +215,33 @@ export async function startJanus(options: StartJanusOptions): Promise<JanusProce
   }
   janusLog.info({ pid, url: janus.url, netns: options.netns, logFile }, 'Janus started');
   return janus;
+}
+
+interface SpawnedProcess {
+  child: ChildProcess;
+  pid: number;
+  /** Resolves with the exit code, or the signal name when a signal ended the process. */
+  exited: Promise<number | string>;
+}
+
+/** Spawns a process with stdout and stderr appended to `logFile`. */
+async function spawnWithLog(command: string, args: string[], logFile: string): Promise<SpawnedProcess> {
+  const logHandle = await open(logFile, 'a', 0o600);
+  try {
+    // `ip netns exec` execs the command, so the child pid is Janus's own pid.
+    const child = spawn(command, args, { stdio: ['ignore', logHandle.fd, logHandle.fd] });
+    // Listeners go on before the first await, because 'spawn' and 'exit' may fire during it.
+    const exited = new Promise<number | string>((resolve) => {
+      child.once('exit', (code, signal) => resolve(code ?? signal ?? 'unknown'));
+    });
+    const pid = await new Promise<number>((resolve, reject) => {
+      child.once('spawn', () => resolve(child.pid as number));
+      child.once('error', reject);
+    });
+    return { child, pid, exited };
+  } finally {
+    await logHandle.close();
+  }
 }
 
 function hostForBindIp(bindIp: string): string {
