@@ -1,5 +1,8 @@
 import path from 'node:path';
 import { z } from 'zod';
+import { parseJanusEndpoints, type JanusEndpoint } from '../lib/adapters/media/endpoints.ts';
+
+export type { JanusEndpoint };
 
 /**
  * The gateway's settings, all from environment variables. Each external server
@@ -27,6 +30,8 @@ const envSchema = z.object({
   /** The URLs browsers use for the same servers, same order or same names. */
   JANUS_PUBLIC_URL: z.string().optional(),
   JANUS_API_SECRET: z.string().optional(),
+  /** VideoRoom `admin_key` the Janus servers require for creating rooms. */
+  JANUS_ADMIN_KEY: z.string().optional(),
   /** `off` keeps the embedded Janus from starting even when it is installed. */
   HOP_MEDIA: z.enum(['auto', 'off']).default('auto'),
   HOP_JANUS_WS_PORT: z.coerce.number().int().min(1).max(65535).default(8188),
@@ -48,37 +53,11 @@ const envSchema = z.object({
 
 export type GatewayEnv = z.infer<typeof envSchema>;
 
-export interface JanusEndpoint {
-  id: string;
-  url: string;
-  publicUrl: string;
-}
-
 export interface GatewayConfig {
   env: GatewayEnv;
   dataDir: string;
   publicBaseUrl: string;
   janus: JanusEndpoint[];
-}
-
-/** Parses `a=ws://x,ws://y` into named endpoints; unnamed ones are called janus-1, janus-2 … */
-export function parseJanusEndpoints(urls: string, publicUrls: string | undefined): JanusEndpoint[] {
-  const split = (value: string) =>
-    value
-      .split(',')
-      .map((item) => item.trim())
-      .filter(Boolean)
-      .map((item, index) => {
-        const match = /^([A-Za-z0-9_.-]+)=(.+)$/.exec(item);
-        return match ? { id: match[1]!, url: match[2]! } : { id: `janus-${index + 1}`, url: item };
-      });
-
-  const servers = split(urls);
-  const publics = publicUrls ? split(publicUrls) : [];
-  return servers.map((server, index) => ({
-    ...server,
-    publicUrl: publics.find((p) => p.id === server.id)?.url ?? publics[index]?.url ?? server.url,
-  }));
 }
 
 export class ConfigError extends Error {

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { serve, type ServerType } from '@hono/node-server';
@@ -216,9 +217,13 @@ async function startMedia(
   const { env } = config;
   let endpoints: JanusEndpoint[] = config.janus;
   let janus: JanusProcess | null = null;
+  // The embedded Janus gets a fresh VideoRoom admin key each start, so only this
+  // gateway can create rooms on it.
+  let adminKey = env.JANUS_ADMIN_KEY;
 
   if (endpoints.length === 0) {
     if (env.HOP_MEDIA === 'off') return { cluster: null, description: 'off (HOP_MEDIA=off)' };
+    adminKey ??= randomBytes(24).toString('base64url');
     if (!(await janusInstalled())) {
       log.warn(
         'media is off: the janus binary is not installed. Install Debian\'s janus package (apt-get install janus) and restart, or set JANUS_URL to a running Janus server.',
@@ -232,6 +237,8 @@ async function startMedia(
       adminWsPort: env.HOP_JANUS_ADMIN_PORT,
       bindIp: env.HOST,
       eventsUrl: `http://127.0.0.1:${env.PORT}/janus/events`,
+      serverName: 'embedded',
+      videoroomAdminKey: adminKey,
     });
     const started = janus;
     stops.push(() => started.stop());
@@ -240,7 +247,7 @@ async function startMedia(
   }
 
   const cluster = createJanodeCluster({
-    servers: endpoints.map((endpoint) => ({ ...endpoint, apiSecret: env.JANUS_API_SECRET })),
+    servers: endpoints.map((endpoint) => ({ ...endpoint, apiSecret: env.JANUS_API_SECRET, adminKey })),
   });
   stops.push(() => cluster.close());
   const description = janus

@@ -13,4 +13,5 @@ if [ "${#files[@]}" -eq 0 ]; then
   exit 1
 fi
 export NODE_ENV="${NODE_ENV:-test}"
+export LOG_LEVEL="${LOG_LEVEL:-error}"
 exec node --import tsx --test --test-concurrency="${TEST_CONCURRENCY:-1}" --test-reporter=spec "${files[@]}"

@@ -7,7 +7,10 @@
 import 'webrtc-adapter';
 import Janus from 'janus-gateway';
 
-const TEXT = {
+// Interface texts, Vietnamese first; English when the person chose it on the
+// meeting list (localStorage "hop.lang", shared with i18n.js).
+const TEXTS = {
+  vi: {
   loading: 'Đang tải thông tin cuộc họp…',
   connecting: 'Đang kết nối phòng họp…',
   joined: 'Đã tham gia cuộc họp',
@@ -37,7 +40,45 @@ const TEXT = {
   noDevices: 'Không dùng được micro và camera. Bạn vẫn xem và nghe được cuộc họp; hãy cho phép trình duyệt dùng micro, camera rồi tải lại trang để phát biểu.',
   audioOnly: 'Không dùng được camera; bạn tham gia chỉ với micro.',
   mediaError: (reason) => `Lỗi phòng họp: ${reason}`,
+  waitingForRoom: 'Phòng họp trực tuyến đang được chuẩn bị. Đang thử lại sau ít giây…',
+  switchLanguage: 'English',
+  },
+  en: {
+  loading: 'Loading the meeting…',
+  connecting: 'Connecting to the meeting room…',
+  joined: 'You have joined the meeting',
+  reconnecting: 'Reconnecting…',
+  weakConnection: 'Weak connection',
+  left: 'You have left the meeting.',
+  ended: 'The meeting has ended.',
+  rejoin: 'Join again',
+  muteMicrophone: 'Mute',
+  unmuteMicrophone: 'Unmute',
+  cameraOff: 'Camera off',
+  cameraOn: 'Camera on',
+  leave: 'Leave meeting',
+  you: 'You',
+  roles: { chair: 'chair', secretary: 'secretary', participant: 'participant', observer: 'observer', guest: 'guest' },
+  participantCount: (count) => `${count} participant${count === 1 ? '' : 's'}`,
+  microphoneOff: 'Microphone off',
+  enableSound: 'Tap to hear the meeting',
+  invalidLink: 'This join link is not valid: the meeting or invitation code is missing. Open the link from your invitation again.',
+  serverUnreachable: 'Cannot reach the server. Check the network and try again.',
+  unexpectedAnswer: 'The server sent an unexpected answer. Please try again later.',
+  noWebRtc: 'This browser does not support online meetings (WebRTC). Use a recent Chrome, Edge, Firefox or Safari.',
+  mediaServerUnreachable: 'Cannot reach the meeting server. Retrying…',
+  notAllowed: 'Not allowed into the meeting room: the invitation or PIN is wrong.',
+  roomMissing: 'The meeting room is not ready or has closed.',
+  roomFull: 'The meeting room has the maximum number of video senders.',
+  noDevices: 'Microphone and camera are unavailable. You can still watch and listen; allow the browser to use them and reload the page to speak.',
+  audioOnly: 'The camera is unavailable; you joined with the microphone only.',
+  mediaError: (reason) => `Meeting room error: ${reason}`,
+  waitingForRoom: 'The online room is being prepared. Retrying in a few seconds…',
+  switchLanguage: 'Tiếng Việt',
+  },
 };
+const LANG = globalThis.localStorage?.getItem('hop.lang') === 'en' ? 'en' : 'vi';
+const TEXT = TEXTS[LANG];
 
 /** VideoRoom error codes (janus_videoroom.c) and their Vietnamese messages. */
 const VIDEOROOM_ERRORS = { 426: TEXT.roomMissing, 432: TEXT.roomFull, 433: TEXT.notAllowed };
@@ -109,7 +150,12 @@ function formatMeetingTime(meeting) {
 
 // ---------------------------------------------------------------- join API
 
-async function fetchJoinDetails(meetingId, inviteKey) {
+/** Error codes the gateway marks retryable while a room is being prepared or Janus is briefly away. */
+const RETRYABLE_JOIN_ERRORS = new Set(['ROOM_NOT_READY', 'MEDIA_UNAVAILABLE']);
+const JOIN_RETRY_DELAY_MS = 3000;
+const JOIN_RETRY_LIMIT = 40;
+
+async function requestJoinDetails(meetingId, inviteKey) {
   let response;
   try {
     response = await fetch(`/api/v1/meetings/${encodeURIComponent(meetingId)}/join`, {
@@ -126,9 +172,28 @@ async function fetchJoinDetails(meetingId, inviteKey) {
   } catch {
     throw new Error(response.ok ? TEXT.unexpectedAnswer : TEXT.serverUnreachable);
   }
-  if (!response.ok) throw new Error(body?.error?.message || TEXT.serverUnreachable);
-  if (!body?.janus?.url || typeof body.janus.roomId !== 'number') throw new Error(TEXT.unexpectedAnswer);
-  return body;
+  return { response, body };
+}
+
+/**
+ * Asks the gateway for the join details. While the room is still being
+ * prepared (or Janus is briefly unreachable) it says so and asks again every
+ * few seconds, for up to two minutes.
+ */
+async function fetchJoinDetails(meetingId, inviteKey) {
+  for (let attempt = 1; ; attempt++) {
+    const { response, body } = await requestJoinDetails(meetingId, inviteKey);
+    if (response.ok) {
+      if (!body?.janus?.url || typeof body.janus.roomId !== 'number') throw new Error(TEXT.unexpectedAnswer);
+      return body;
+    }
+
+    const code = body?.error?.code;
+    const message = (LANG === 'en' ? body?.error?.message_en : body?.error?.message) || TEXT.serverUnreachable;
+    if (!RETRYABLE_JOIN_ERRORS.has(code) || attempt >= JOIN_RETRY_LIMIT) throw new Error(message);
+    setState('loading', TEXT.waitingForRoom);
+    await new Promise((resolve) => setTimeout(resolve, JOIN_RETRY_DELAY_MS));
+  }
 }
 
 // ---------------------------------------------------------------- tiles
@@ -651,7 +716,23 @@ window.hop = {
 
 // ---------------------------------------------------------------- start
 
+/** Puts the chosen language on the texts that join.html ships in Vietnamese. */
+function applyStaticTexts() {
+  document.documentElement.lang = LANG;
+  elements.microphone.textContent = TEXT.muteMicrophone;
+  elements.camera.textContent = TEXT.cameraOff;
+  elements.leave.textContent = TEXT.leave;
+  elements.enableSound.textContent = TEXT.enableSound;
+  const language = document.getElementById('language');
+  language.textContent = TEXT.switchLanguage;
+  language.addEventListener('click', () => {
+    globalThis.localStorage?.setItem('hop.lang', LANG === 'en' ? 'vi' : 'en');
+    window.location.reload();
+  });
+}
+
 async function start() {
+  applyStaticTexts();
   setState('loading');
   const params = new URLSearchParams(window.location.search);
   const meetingId = params.get('m');

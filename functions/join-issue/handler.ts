@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { joinRequestSchema, type JoinDetails } from '../../lib/contract/meeting.ts';
 import { hashInviteKey } from '../../lib/domain/invite-key.ts';
 import { isUuid, toIso } from '../../lib/domain/meetings.ts';
+import { roomRequest } from '../../lib/domain/rooms.ts';
 import { HopError } from '../../lib/errors.ts';
 import { httpFunction } from '../../lib/runtime/function.ts';
 
@@ -11,8 +12,10 @@ const name = 'join-issue';
  * POST /api/v1/meetings/:id/join: gives an invited participant what the
  * browser needs to enter the meeting's VideoRoom. The invitation key proves the
  * invitation. A fresh Janus token is added to the room's `allowed` list for each
- * join, so Janus rejects anyone who did not pass through here. The room secret
- * never leaves the server.
+ * join, so Janus rejects publishers who did not pass through here. The room
+ * secret never leaves the server.
+ * NOTE: Janus 1.1.2 checks the token only when joining as a publisher; a
+ * subscriber needs only the PIN.
  */
 export const handler = httpFunction({
   name,
@@ -48,9 +51,12 @@ export const handler = httpFunction({
     const server = deps.media.server(room.janus_server);
     if (!server) throw new HopError('MEDIA_UNAVAILABLE', { details: { meetingId } });
 
+    // Creating the room again is a no-op that adds the token when the room
+    // exists, and brings it back when Janus restarted and lost it (hop's rooms
+    // are not permanent), so a restart of Janus does not strand a meeting.
     const token = randomBytes(24).toString('base64url');
     try {
-      await server.allowTokens(room.room_id, room.secret, [token]);
+      await server.createRoom(roomRequest({ roomId: room.room_id, secret: room.secret, pin: room.pin }, meeting.title, [token]));
     } catch (error) {
       throw new HopError('MEDIA_UNAVAILABLE', { details: { meetingId }, cause: error });
     }

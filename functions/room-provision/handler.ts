@@ -1,14 +1,11 @@
 import { randomBytes, randomInt } from 'node:crypto';
 import { eventSource, newEvent } from '../../lib/contract/events.ts';
 import { appendToOutbox } from '../../lib/adapters/db/outbox.ts';
+import { roomRequest } from '../../lib/domain/rooms.ts';
 import type { Dependencies } from '../../lib/runtime/dependencies.ts';
 import { eventFunction } from '../../lib/runtime/event-function.ts';
 
 const name = 'room-provision';
-
-/** Room settings until per-meeting settings exist: enough publishers for a large meeting, 512 kbit/s video. */
-const ROOM_PUBLISHERS = 100;
-const ROOM_BITRATE = 512_000;
 
 /** Janus room ids are unsigned 64-bit, but they travel as JSON numbers, so stay below 2^53. */
 function newRoomId(): number {
@@ -77,15 +74,7 @@ async function provisionRoom(meetingId: string, title: string, deps: Dependencie
     .where('meeting_id', '=', meetingId)
     .execute();
 
-  await server.createRoom({
-    roomId,
-    description: title.slice(0, 120),
-    secret,
-    pin,
-    publishers: ROOM_PUBLISHERS,
-    bitrate: ROOM_BITRATE,
-    allowed: [],
-  });
+  await server.createRoom(roomRequest({ roomId, secret, pin }, title, []));
 
   await deps.db.transaction().execute(async (trx) => {
     await trx

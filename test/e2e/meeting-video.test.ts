@@ -233,4 +233,25 @@ describe('meeting to two browsers on video', { skip: unavailable ?? false, timeo
     assert.equal(join.status, 409);
     assert.equal(join.body.error.code, 'MEETING_CANCELLED');
   });
+
+  it('join recreates a room Janus lost', async () => {
+    const created = await hop.request('POST', '/api/v1/meetings', meetingRequest());
+    assert.equal(created.status, 201);
+    const id = created.body.id as string;
+    await waitFor('second room ready', async () => ((await hop.request('GET', `/api/v1/meetings/${id}`)).body.roomStatus === 'ready' ? true : undefined), {
+      timeoutMs: 30_000,
+    });
+    const room = await hop.platform.database.db.selectFrom('room').selectAll().where('meeting_id', '=', id).executeTakeFirstOrThrow();
+    const server = hop.platform.media!.server('janus-rig')!;
+
+    // What a Janus restart does to hop's non-permanent rooms.
+    await server.destroyRoom(Number(room.room_id), room.secret!);
+    assert.equal(await server.roomExists(Number(room.room_id)), false);
+
+    const join = await hop.request('POST', `/api/v1/meetings/${id}/join`, { inviteKey: created.body.participants[0].inviteKey });
+    assert.equal(join.status, 200);
+    assert.equal(join.body.janus.roomId, Number(room.room_id));
+    assert.equal(join.body.janus.secret, undefined, 'the room secret never leaves the server');
+    assert.equal(await server.roomExists(Number(room.room_id)), true);
+  });
 });

@@ -4,6 +4,9 @@ import { openDatabase } from '../../../lib/adapters/db/database.ts';
 import { createStorage, storageConfigFromEnv } from '../../../lib/adapters/storage/create-storage.ts';
 import { S3Storage } from '../../../lib/adapters/storage/s3-storage.ts';
 import type { ObjectStorage } from '../../../lib/adapters/storage/storage.ts';
+import { parseJanusEndpoints } from '../../../lib/adapters/media/endpoints.ts';
+import { createJanodeCluster } from '../../../lib/adapters/media/janode-media.ts';
+import type { MediaCluster } from '../../../lib/adapters/media/media.ts';
 import type { Logger } from '../../../lib/log.ts';
 import type { Dependencies } from '../../../lib/runtime/dependencies.ts';
 
@@ -26,7 +29,10 @@ export interface BuiltDependencies {
  *   may also come from the secrets `hop-s3-access-key-id` and
  *   `hop-s3-secret-access-key`. Null otherwise, because the local-folder
  *   storage belongs to the gateway process.
- * - Media: null for now.
+ * - Media: the Janus servers of JANUS_URL (JANUS_PUBLIC_URL for browsers), with
+ *   the API secret and VideoRoom admin key from JANUS_API_SECRET and
+ *   JANUS_ADMIN_KEY or the secrets `hop-janus-api-secret` and
+ *   `hop-janus-admin-key`. Null without JANUS_URL.
  */
 export async function buildDependencies(env: NodeJS.ProcessEnv, log: Logger): Promise<BuiltDependencies> {
   const secretsDir = env.HOP_SECRETS_DIR || DEFAULT_SECRETS_DIR;
@@ -56,15 +62,21 @@ export async function buildDependencies(env: NodeJS.ProcessEnv, log: Logger): Pr
     }
   }
 
-  // TODO: build the MediaCluster from JANUS_URL and JANUS_API_SECRET. The
-  // join-issue and room-provision functions cannot run here until then.
-  const media = null;
+  let media: MediaCluster | null = null;
+  if (env.JANUS_URL) {
+    const apiSecret = env.JANUS_API_SECRET || (await readSecret(secretsDir, 'hop-janus-api-secret'));
+    const adminKey = env.JANUS_ADMIN_KEY || (await readSecret(secretsDir, 'hop-janus-admin-key'));
+    media = createJanodeCluster({
+      servers: parseJanusEndpoints(env.JANUS_URL, env.JANUS_PUBLIC_URL).map((endpoint) => ({ ...endpoint, apiSecret, adminKey })),
+    });
+  }
 
-  log.info({ database: 'postgres', storage: storage?.kind ?? 'none', media: 'none' }, 'dependencies ready');
+  log.info({ database: 'postgres', storage: storage?.kind ?? 'none', media: media ? media.servers().map((server) => server.id) : 'none' }, 'dependencies ready');
   return {
     deps: { db: database.db, media, storage, log, now: () => new Date() },
     close: async () => {
       if (storage instanceof S3Storage) storage.close();
+      await media?.close();
       await database.close();
     },
   };
