@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { errorCatalog } from '../../lib/errors.ts';
+import { log } from '../../lib/log.ts';
+import { CronScheduler } from '../cron.ts';
 import { meetingRequest, startTestPlatform, type TestPlatform } from '../../test/support/platform.ts';
 
 describe('HTTP API on the embedded default', () => {
@@ -104,6 +106,61 @@ describe('HTTP API on the embedded default', () => {
     const join = await hop.request('POST', `/api/v1/meetings/${created.body.id}/join`, { inviteKey: key });
     assert.equal(join.status, 409);
     assert.equal(join.body.error.code, 'MEETING_CANCELLED');
+  });
+
+  test('cron ends a meeting past its end', async () => {
+    const now = Date.now();
+    const created = await hop.request(
+      'POST',
+      '/api/v1/meetings',
+      meetingRequest({ startsAt: new Date(now - 60_000).toISOString(), endsAt: new Date(now + 1000).toISOString() }),
+    );
+    assert.equal(created.status, 201);
+    await new Promise((resolve) => setTimeout(resolve, 1200));
+
+    const cron = new CronScheduler(hop.platform.invoker, log);
+    await cron.fire('meeting-end');
+
+    const fetched = await hop.request('GET', `/api/v1/meetings/${created.body.id}`);
+    assert.equal(fetched.body.status, 'ended');
+    const events = await hop.platform.database.db
+      .selectFrom('outbox')
+      .select('payload')
+      .where('message_key', '=', created.body.id)
+      .orderBy('id')
+      .execute();
+    assert.deepEqual(
+      events.map((row) => (row.payload as { type: string }).type),
+      ['vn.hop.meeting.scheduled.v1', 'vn.hop.meeting.ended.v1'],
+    );
+
+    const join = await hop.request('POST', `/api/v1/meetings/${created.body.id}/join`, { inviteKey: created.body.participants[0].inviteKey });
+    assert.equal(join.status, 409);
+    assert.equal(join.body.error.code, 'MEETING_ENDED');
+    const cancel = await hop.request('POST', `/api/v1/meetings/${created.body.id}/cancel`);
+    assert.equal(cancel.status, 409);
+    assert.equal(cancel.body.error.code, 'MEETING_ENDED');
+  });
+
+  test('cron schedule fires by itself', async () => {
+    let calls = 0;
+    const cron = new CronScheduler(
+      {
+        invoke: async () => {
+          calls++;
+          return { status: 200, headers: {}, body: {} };
+        },
+      },
+      log,
+    );
+    cron.start([{ name: 'every-second', handlerDir: '', route: null, topics: [], schedule: '* * * * * *' }]);
+    try {
+      const deadline = Date.now() + 3000;
+      while (calls < 2 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+    } finally {
+      cron.stop();
+    }
+    assert.ok(calls >= 2, `fired ${calls} times in 3 s`);
   });
 
   describe('bad input', () => {
