@@ -6,7 +6,7 @@ import type { RegisteredFunction } from './registry.ts';
 /**
  * Fires the `schedule` of cron functions when hop runs without OpenFaaS (whose
  * cron-connector does it in production). Schedules are read in the gateway's
- * time zone (Asia/Ho_Chi_Minh unless TZ says otherwise). A run that is still
+ * time zone (Asia/Ho_Chi_Minh unless TZ sets another). A run that is still
  * going when the next one is due is not started twice.
  */
 export class CronScheduler {
@@ -44,7 +44,7 @@ export class CronScheduler {
     this.#running.add(name);
     try {
       const result = await this.#invoker.invoke(name, { method: 'POST', path: '/', query: {}, headers: {}, body: {}, params: {} });
-      if (result.status >= 400) this.#log.warn({ fn: name, status: result.status }, 'cron function answered an error');
+      if (result.status >= 400) this.#log.warn({ fn: name, status: result.status }, 'cron function returned an error');
     } catch (error) {
       this.#log.error({ err: error, fn: name }, 'cron function failed');
     } finally {

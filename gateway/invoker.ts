@@ -8,8 +8,8 @@ import type { RegisteredFunction } from './registry.ts';
 
 /**
  * Calls a function by name. A returned result carries the function's own
- * status; a thrown error means the call did not complete (the function threw,
- * timed out or could not be reached), which callers treat as retryable.
+ * status. A thrown error means the call did not complete (the function threw,
+ * timed out or could not be reached), and callers treat it as retryable.
  */
 export interface Invoker {
   invoke(name: string, event: FunctionEvent): Promise<FunctionResult>;
@@ -113,7 +113,7 @@ export class OpenFaasInvoker implements Invoker {
 
     const text = await response.text();
     if (response.status >= 500) {
-      this.#log.warn({ fn: name, status: response.status }, 'function answered with a server error');
+      this.#log.warn({ fn: name, status: response.status }, 'function returned a server error');
     }
     let body: unknown = text;
     if ((response.headers.get('content-type') ?? '').includes('json')) {

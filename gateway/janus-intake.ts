@@ -26,7 +26,7 @@ const janusEventSchema = z
 
 const janusPostSchema = z.array(janusEventSchema).max(10_000);
 
-/** The Kafka key of a Janus event: its session, so one session's events stay in order. */
+/** Returns the Kafka key of a Janus event, its server and session, so one session's events stay in order. */
 function keyOf(event: z.infer<typeof janusEventSchema>, server: string): string {
   return `${server}:${event.session_id ?? 'server'}`;
 }
@@ -35,7 +35,7 @@ function keyOf(event: z.infer<typeof janusEventSchema>, server: string): string 
  * Mounts `POST /janus/events`, where Janus's HTTP event handler posts (single
  * events or, with grouping on, arrays). Each event is validated and published
  * unchanged to the media topic as a `vn.hop.janus.event.v1` CloudEvent. The
- * answer is sent only after the bus has stored them; a failure answers 503.
+ * response is sent only after the bus has stored them, and a failed publish returns 503.
  */
 export function mountJanusIntake(app: Hono, bus: Bus, log: Logger): void {
   app.post('/janus/events', async (c) => {

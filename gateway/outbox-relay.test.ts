@@ -11,7 +11,7 @@ import { claimEvent } from '../lib/runtime/event-function.ts';
 import { createTestDatabase, requireService, waitFor } from '../test/support/services.ts';
 import { OutboxRelay } from './outbox-relay.ts';
 
-/** A bus that fails as told: before storing (broker down) or after storing (process dies before marking). */
+/** A bus that fails on request, before storing (broker down) or after storing (process dies before marking). */
 class FlakyBus implements Bus {
   failBefore = false;
   failAfter = false;

@@ -24,7 +24,7 @@ import { mountLocalStorage, openStorage } from './storage.ts';
 
 export const repositoryRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
-/** Where each part of the platform runs, as reported at start-up and by /readyz. */
+/** The implementation each part of the platform runs on, as logged at start-up. */
 export interface PlatformSummary {
   url: string;
   database: 'postgres' | 'pglite';

@@ -232,7 +232,7 @@ function errorsMarkdown(): string {
   return `${lines.join('\n')}\n`;
 }
 
-/** Every generated file, path relative to the repository root → content. */
+/** Generates every published file, keyed by path relative to the repository root. */
 export function generatedFiles(): Map<string, string> {
   const files = new Map<string, string>();
   const json = (value: unknown) => `${JSON.stringify(value, null, 2)}\n`;

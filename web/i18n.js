@@ -111,7 +111,7 @@ export function formatTime(iso, timeZone) {
   return new Intl.DateTimeFormat('en-GB', { timeZone, hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }).format(new Date(iso));
 }
 
-/** The message of an API error body, in the interface language. */
+/** Returns the message of an API error body in the interface language. */
 export function errorMessage(body) {
   const error = body && body.error;
   if (!error) return t().networkError;

@@ -21,7 +21,7 @@ function newPin(): string {
  * meeting is cancelled or ends.
  *
  * Provisioning is safe to repeat: the room id, secret and PIN are chosen and
- * stored first, then Janus is asked to create that room (Janus answers "exists"
+ * stored first, then Janus is asked to create that room (Janus returns "exists"
  * to a repeat, which the adapter treats as success), then the room is marked
  * ready together with the `room.provisioned` event.
  */

@@ -62,7 +62,7 @@ export function isEventType(type: string): type is EventType {
   return Object.hasOwn(eventTypes, type);
 }
 
-/** The CloudEvents `source` of events that hop's functions emit. */
+/** Returns the CloudEvents `source` of the events a function emits. */
 export function eventSource(functionName: string): string {
   return `/hop/functions/${functionName}`;
 }

@@ -93,7 +93,7 @@ export const joinRequestSchema = z
   })
   .strict();
 
-/** What a participant needs to enter the VideoRoom; never the room secret. */
+/** Join details: what a participant needs to enter the VideoRoom, never the room secret. */
 export const joinDetailsSchema = z.object({
   meetingId: z.uuid(),
   participantId: z.uuid(),

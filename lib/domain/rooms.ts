@@ -11,7 +11,7 @@ export const ROOM_BITRATE = 512_000;
 /** Janus shows room descriptions in `list`; keep them short. */
 const MAX_DESCRIPTION_LENGTH = 120;
 
-/** The create request for a meeting's room, from the values stored in the `room` row. */
+/** Builds the create request for a meeting's room from the values stored in its `room` row. */
 export function roomRequest(
   room: { roomId: number; secret: string; pin: string },
   title: string,

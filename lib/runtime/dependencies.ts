@@ -5,7 +5,7 @@ import type { ObjectStorage } from '../adapters/storage/storage.ts';
 import type { Logger } from '../log.ts';
 
 /**
- * What a function handler may use. The gateway builds one set for its
+ * The adapters a function handler may use. The gateway builds one set for its
  * in-process functions; the OpenFaaS template builds one per function pod from
  * the same environment variables. Handlers never construct adapters themselves.
  */

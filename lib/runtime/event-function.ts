@@ -19,7 +19,7 @@ export interface EventFunctionDefinition {
  * Builds a handler for events delivered by the Kafka bridge (or an OpenFaaS
  * connector) as a structured-mode CloudEvent body.
  *
- * Answers: 200 when handled, 202 when the type is not one this function
+ * Responses: 200 when handled, 202 when the type is not one this function
  * handles (acknowledged and skipped), 400 when the message is not a valid
  * CloudEvent or its data fails the type's schema (the bridge dead-letters it
  * without retry). A thrown error becomes a 5xx and the bridge retries.

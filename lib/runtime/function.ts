@@ -4,7 +4,7 @@ import type { Dependencies } from './dependencies.ts';
 
 /**
  * The request a function receives, shaped like the OpenFaaS Node.js template's
- * `event`: method, path, query, headers and the parsed body. `params` holds
+ * `event`: method, path, query, headers and the parsed body. `params` contains
  * route parameters; over HTTP the gateway sends them in the
  * `X-Hop-Route-Params` header and the template restores them.
  */
@@ -47,7 +47,7 @@ export interface FunctionResult {
 }
 
 /**
- * Runs a handler the way the template does and collects what it answered.
+ * Runs a handler the way the template does and collects its response.
  * A thrown error is returned as `{ error }` so the caller maps it to a 5xx.
  */
 export async function invokeHandler(
@@ -115,7 +115,7 @@ export interface HttpFunctionDefinition<S extends z.ZodType> {
 /**
  * Builds an HTTP-triggered handler: the body is validated with the schema, a
  * HopError becomes its catalogue status and error body, and any other error is
- * re-thrown so the template answers 500.
+ * re-thrown so the template responds with 500.
  */
 export function httpFunction<S extends z.ZodType>(definition: HttpFunctionDefinition<S>): FunctionHandler {
   return async (event, context) => {

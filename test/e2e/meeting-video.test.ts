@@ -1,9 +1,9 @@
 /**
- * The foundation's end-to-end flow on real servers: a meeting created through
- * the HTTP API (PostgreSQL, Kafka), its room created on Janus by the
- * room-provision function through the Kafka bridge, two Chromium browsers joining
- * through the gateway's join page and receiving each other's audio and video,
- * and cancellation destroying the room.
+ * The main flow end to end on real servers. A meeting is created through the
+ * HTTP API (PostgreSQL, Kafka), and the room-provision function creates its room
+ * on Janus through the Kafka bridge. Two Chromium browsers join through the
+ * gateway's join page and receive each other's audio and video. Cancelling the
+ * meeting destroys the room.
  *
  * Janus and the browsers run in two network namespaces joined by a veth pair
  * (test/support/netns.ts), because Janus gathers no ICE candidates on loopback.

@@ -57,7 +57,7 @@ export async function startTestPlatform(env: Record<string, string | undefined> 
   };
 }
 
-/** A valid meeting request one hour from now; `overrides` replace fields. */
+/** Builds a valid meeting request starting one hour from now; `overrides` replace its fields. */
 export function meetingRequest(overrides: Record<string, unknown> = {}): Record<string, unknown> {
   const start = new Date(Date.now() + 60 * 60 * 1000);
   const end = new Date(start.getTime() + 60 * 60 * 1000);

@@ -22,8 +22,8 @@ export interface DatabaseHandle {
   close(): Promise<void>;
 }
 
-// PostgreSQL int8 (bigint, bigserial) arrives as a string by default; hop's
-// bigint values (outbox ids, Janus room ids) stay below 2^53, so parse them as numbers.
+// PostgreSQL int8 (bigint, bigserial) arrives as a string by default. hop's
+// bigint values (outbox ids, Janus room ids) stay below 2^53, so they are parsed as numbers.
 pg.types.setTypeParser(pg.types.builtins.INT8, (value: string) => Number(value));
 
 /** Opens PostgreSQL (a pool) or PGlite (in a folder, or in memory when dataDir is null). */

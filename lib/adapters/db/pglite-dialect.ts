@@ -14,7 +14,7 @@ import {
 /**
  * A Kysely dialect over PGlite, the in-process PostgreSQL that the embedded
  * default uses. PGlite has a single session, so the driver hands out one
- * connection at a time: a transaction holds it from BEGIN to COMMIT and other
+ * connection at a time: a transaction keeps it from BEGIN to COMMIT and other
  * queries wait their turn instead of running inside someone else's transaction.
  * Kysely 0.29's own PGlite dialect and kysely-pglite 0.6 both share the one
  * session between concurrent callers without such a lock.
