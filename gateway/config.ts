@@ -32,6 +32,9 @@ const envSchema = z.object({
   JANUS_API_SECRET: z.string().optional(),
   /** VideoRoom `admin_key` the Janus servers require for creating rooms. */
   JANUS_ADMIN_KEY: z.string().optional(),
+  /** Basic-auth password (user `janus`) the Janus event handler sends to /janus/events; the embedded Janus gets a random one. */
+  HOP_JANUS_EVENTS_PASSWORD: z.string().min(16).optional(),
+  HOP_JANUS_EVENTS_MAX_BYTES: z.coerce.number().int().min(1024).default(8 * 1024 * 1024),
   /** `off` keeps the embedded Janus from starting even when it is installed. */
   HOP_MEDIA: z.enum(['auto', 'off']).default('auto'),
   HOP_JANUS_WS_PORT: z.coerce.number().int().min(1).max(65535).default(8188),

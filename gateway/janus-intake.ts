@@ -1,4 +1,6 @@
+import { timingSafeEqual } from 'node:crypto';
 import type { Hono } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
 import { z } from 'zod';
 import { newEvent } from '../lib/contract/events.ts';
 import { topics } from '../lib/contract/topics.ts';
@@ -37,8 +39,30 @@ function keyOf(event: z.infer<typeof janusEventSchema>, server: string): string 
  * unchanged to the media topic as a `vn.hop.janus.event.v1` CloudEvent. The
  * response is sent only after the bus has stored them, and a failed publish returns 503.
  */
-export function mountJanusIntake(app: Hono, bus: Bus, log: Logger): void {
-  app.post('/janus/events', async (c) => {
+export interface JanusIntakeOptions {
+  /** Password Janus sends with HTTP basic auth (user `janus`); posts without it are rejected. None accepts any post. */
+  password?: string;
+  /** Largest accepted post, in bytes. */
+  maxBytes: number;
+}
+
+function authorized(header: string | undefined, password: string): boolean {
+  if (!header?.startsWith('Basic ')) return false;
+  const expected = Buffer.from(`janus:${password}`, 'utf8');
+  const given = Buffer.from(header.slice('Basic '.length).trim(), 'base64');
+  return given.length === expected.length && timingSafeEqual(given, expected);
+}
+
+export function mountJanusIntake(app: Hono, bus: Bus, log: Logger, options: JanusIntakeOptions): void {
+  app.post(
+    '/janus/events',
+    bodyLimit({ maxSize: options.maxBytes, onError: (c) => c.json(errorBody('BODY_TOO_LARGE', { maxBytes: options.maxBytes }), 413) }),
+    async (c) => {
+    if (options.password !== undefined && !authorized(c.req.header('authorization'), options.password)) {
+      log.warn('Janus event post without valid credentials rejected');
+      return c.json(errorBody('UNAUTHORIZED'), 401);
+    }
+
     let payload: unknown;
     try {
       payload = JSON.parse(await c.req.text());
@@ -48,7 +72,7 @@ export function mountJanusIntake(app: Hono, bus: Bus, log: Logger): void {
     const parsed = janusPostSchema.safeParse(Array.isArray(payload) ? payload : [payload]);
     if (!parsed.success) {
       log.warn({ issues: validationDetails(parsed.error).slice(0, 5) }, 'invalid Janus event post rejected');
-      return c.json(errorBody('EVENT_INVALID', validationDetails(parsed.error)), 400);
+      return c.json(errorBody('JANUS_EVENT_INVALID', validationDetails(parsed.error).slice(0, 20)), 400);
     }
 
     const events = parsed.data;
@@ -69,5 +93,6 @@ export function mountJanusIntake(app: Hono, bus: Bus, log: Logger): void {
       return c.json(errorBody('UNAVAILABLE'), 503);
     }
     return c.json({ accepted: messages.length }, 202);
-  });
+    },
+  );
 }

@@ -20,7 +20,16 @@ async function main(): Promise<void> {
     throw error;
   }
 
-  const platform = await startPlatform(config);
+  let platform;
+  try {
+    platform = await startPlatform(config);
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      log.fatal(error.message);
+      process.exit(2);
+    }
+    throw error;
+  }
   const readyMs = Math.round(performance.now() - started);
   log.info({ ...platform.summary, readyMs }, `hop is ready at ${platform.summary.url} (${readyMs} ms)`);
 

@@ -19,6 +19,7 @@ import { createApp } from './http/app.ts';
 import { InProcessInvoker, OpenFaasInvoker, type Invoker } from './invoker.ts';
 import { mountJanusIntake } from './janus-intake.ts';
 import { OutboxRelay } from './outbox-relay.ts';
+import { lockDataDir } from './data-dir-lock.ts';
 import { loadRegistry } from './registry.ts';
 import { mountLocalStorage, openStorage } from './storage.ts';
 
@@ -68,6 +69,9 @@ export async function startPlatform(config: GatewayConfig, log: Logger = rootLog
   };
 
   try {
+    const releaseDataDir = await lockDataDir(config.dataDir);
+    stops.push(releaseDataDir);
+
     const database = await openDatabase(
       env.DATABASE_URL
         ? { kind: 'postgres', url: env.DATABASE_URL, poolSize: env.DATABASE_POOL_SIZE }
@@ -144,7 +148,10 @@ export async function startPlatform(config: GatewayConfig, log: Logger = rootLog
         media: media.cluster ? await check(() => Promise.all(media.cluster!.servers().map((s) => s.ping())).then(() => {})) : 'off',
       }),
       extend: (hono) => {
-        mountJanusIntake(hono, bus, log.child({ module: 'janus-intake' }));
+        mountJanusIntake(hono, bus, log.child({ module: 'janus-intake' }), {
+          password: media.eventsPassword,
+          maxBytes: env.HOP_JANUS_EVENTS_MAX_BYTES,
+        });
         mountLocalStorage(hono, storage);
       },
     });
@@ -213,22 +220,24 @@ async function startMedia(
   config: GatewayConfig,
   log: Logger,
   stops: (() => Promise<void> | void)[],
-): Promise<{ cluster: MediaCluster | null; description: string }> {
+): Promise<{ cluster: MediaCluster | null; description: string; eventsPassword?: string }> {
   const { env } = config;
   let endpoints: JanusEndpoint[] = config.janus;
   let janus: JanusProcess | null = null;
   // The embedded Janus gets a fresh VideoRoom admin key each start, so only this
   // gateway can create rooms on it.
   let adminKey = env.JANUS_ADMIN_KEY;
+  let eventsPassword = env.HOP_JANUS_EVENTS_PASSWORD;
 
   if (endpoints.length === 0) {
-    if (env.HOP_MEDIA === 'off') return { cluster: null, description: 'off (HOP_MEDIA=off)' };
+    if (env.HOP_MEDIA === 'off') return { cluster: null, description: 'off (HOP_MEDIA=off)', eventsPassword };
     adminKey ??= randomBytes(24).toString('base64url');
+    eventsPassword ??= randomBytes(24).toString('base64url');
     if (!(await janusInstalled())) {
       log.warn(
         'media is off: the janus binary is not installed. Install Debian\'s janus package (apt-get install janus) and restart, or set JANUS_URL to a running Janus server.',
       );
-      return { cluster: null, description: 'off (janus not installed)' };
+      return { cluster: null, description: 'off (janus not installed)', eventsPassword };
     }
     janus = await startJanus({
       configDir: path.join(repositoryRoot, 'media', 'janus-config'),
@@ -238,6 +247,7 @@ async function startMedia(
       bindIp: env.HOST,
       eventsUrl: `http://127.0.0.1:${env.PORT}/janus/events`,
       serverName: 'embedded',
+      eventsPassword,
       videoroomAdminKey: adminKey,
     });
     const started = janus;
@@ -253,5 +263,5 @@ async function startMedia(
   const description = janus
     ? `embedded Janus (pid ${janus.pid}) at ${endpoints[0]!.url}`
     : endpoints.map((endpoint) => `${endpoint.id}=${endpoint.url}`).join(', ');
-  return { cluster, description };
+  return { cluster, description, eventsPassword };
 }

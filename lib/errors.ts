@@ -97,6 +97,18 @@ export const errorCatalog = {
     vi: 'Sự kiện không đúng định dạng CloudEvents của hop.',
     en: 'The message is not a valid hop CloudEvent.',
   },
+  JANUS_EVENT_INVALID: {
+    status: 400,
+    retryable: false,
+    vi: 'Sự kiện từ máy chủ Janus không đúng định dạng của bộ xử lý sự kiện HTTP.',
+    en: 'The post is not a valid Janus HTTP event-handler event or array of events.',
+  },
+  UNAUTHORIZED: {
+    status: 401,
+    retryable: false,
+    vi: 'Thiếu hoặc sai thông tin xác thực.',
+    en: 'Missing or wrong credentials.',
+  },
   EVENT_TYPE_UNSUPPORTED: {
     status: 422,
     retryable: false,

@@ -2,7 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { joinRequestSchema, type JoinDetails } from '../../lib/contract/meeting.ts';
 import { hashInviteKey } from '../../lib/domain/invite-key.ts';
 import { isUuid, toIso } from '../../lib/domain/meetings.ts';
-import { roomRequest } from '../../lib/domain/rooms.ts';
+import { eventSource } from '../../lib/contract/events.ts';
+import { provisionRoom, roomRequest } from '../../lib/domain/rooms.ts';
 import { HopError } from '../../lib/errors.ts';
 import { httpFunction } from '../../lib/runtime/function.ts';
 
@@ -41,9 +42,20 @@ export const handler = httpFunction({
     if (meeting.status === 'cancelled') throw new HopError('MEETING_CANCELLED', { details: { meetingId } });
     if (meeting.status === 'ended') throw new HopError('MEETING_ENDED', { details: { meetingId } });
 
-    const room = await deps.db.selectFrom('room').selectAll().where('meeting_id', '=', meetingId).executeTakeFirst();
-    if (room?.status === 'failed' || deps.media === null) {
+    let room = await deps.db.selectFrom('room').selectAll().where('meeting_id', '=', meetingId).executeTakeFirst();
+    if (deps.media === null) {
+      deps.log.warn({ fn: name, meetingId, roomError: room?.last_error }, 'join rejected: media is off');
       throw new HopError('MEDIA_UNAVAILABLE', { details: { meetingId } });
+    }
+    if (room?.status === 'failed') {
+      // The room failed while media was off; media is on now, so provision it here.
+      try {
+        await provisionRoom(meetingId, deps, eventSource(name));
+      } catch (error) {
+        deps.log.warn({ fn: name, meetingId, err: error }, 'provisioning a failed room at join failed');
+        throw new HopError('MEDIA_UNAVAILABLE', { details: { meetingId }, cause: error });
+      }
+      room = await deps.db.selectFrom('room').selectAll().where('meeting_id', '=', meetingId).executeTakeFirst();
     }
     if (!room || room.status !== 'ready' || room.room_id === null || room.janus_server === null || !room.secret || !room.pin) {
       throw new HopError('ROOM_NOT_READY', { details: { meetingId } });
@@ -58,6 +70,7 @@ export const handler = httpFunction({
     try {
       await server.createRoom(roomRequest({ roomId: room.room_id, secret: room.secret, pin: room.pin }, meeting.title, [token]));
     } catch (error) {
+      deps.log.warn({ fn: name, meetingId, janusServer: server.id, err: error }, 'adding the join token on Janus failed');
       throw new HopError('MEDIA_UNAVAILABLE', { details: { meetingId }, cause: error });
     }
 

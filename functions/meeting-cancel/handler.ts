@@ -31,7 +31,7 @@ export const handler = httpFunction({
       if (meeting.status === 'ended') throw new HopError('MEETING_ENDED', { details: { meetingId } });
 
       const now = deps.now();
-      const reason = body.reason?.normalize('NFC').trim() || null;
+      const reason = body.reason ?? null;
       await trx
         .updateTable('meeting')
         .set({ status: 'cancelled', cancel_reason: reason, updated_at: now })

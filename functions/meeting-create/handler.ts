@@ -9,6 +9,13 @@ import { httpFunction } from '../../lib/runtime/function.ts';
 
 const name = 'meeting-create';
 
+/** Longest meeting accepted: a week covers multi-day conferences and catches a wrong end date. */
+const MAX_DURATION_MS = 7 * 24 * 60 * 60 * 1000;
+
+/** Meetings may be recorded up to a year after they took place and scheduled up to five years ahead. */
+const MAX_PAST_MS = 366 * 24 * 60 * 60 * 1000;
+const MAX_FUTURE_MS = 5 * 366 * 24 * 60 * 60 * 1000;
+
 /**
  * POST /api/v1/meetings: schedules a meeting. The meeting, its participants,
  * a pending room and the `meeting.scheduled` event commit in one transaction.
@@ -25,6 +32,15 @@ export const handler = httpFunction({
     const endsAt = new Date(body.endsAt);
     if (endsAt.getTime() <= startsAt.getTime()) {
       throw new HopError('END_BEFORE_START', { details: { startsAt: body.startsAt, endsAt: body.endsAt } });
+    }
+    const now = deps.now().getTime();
+    if (startsAt.getTime() < now - MAX_PAST_MS || startsAt.getTime() > now + MAX_FUTURE_MS) {
+      throw new HopError('VALIDATION_FAILED', {
+        details: [{ path: 'startsAt', message: 'a meeting starts at most one year ago and at most five years ahead' }],
+      });
+    }
+    if (endsAt.getTime() - startsAt.getTime() > MAX_DURATION_MS) {
+      throw new HopError('VALIDATION_FAILED', { details: [{ path: 'endsAt', message: 'a meeting lasts at most 7 days' }] });
     }
 
     const meetingId: string = randomUUID();

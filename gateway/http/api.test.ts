@@ -180,6 +180,20 @@ describe('HTTP API on the embedded default', () => {
         status: 400,
         code: 'END_BEFORE_START',
       },
+      { name: 'NUL in a name', body: meetingRequest({ participants: [{ name: 'An\u0000' }] }), status: 400, code: 'VALIDATION_FAILED' },
+      { name: 'unpaired surrogate in title', body: JSON.stringify(meetingRequest({ title: 'Họp \ud800' })), status: 400, code: 'VALIDATION_FAILED' },
+      { name: 'control character in title', body: meetingRequest({ title: 'Họp \u001b[31m' }), status: 400, code: 'VALIDATION_FAILED' },
+      { name: 'invisible title', body: meetingRequest({ title: '\u200b\u200b \u00a0' }), status: 400, code: 'VALIDATION_FAILED' },
+      { name: 'line break in title', body: meetingRequest({ title: 'Họp\ngiao ban' }), status: 400, code: 'VALIDATION_FAILED' },
+      { name: 'phone without digits', body: meetingRequest({ participants: [{ name: 'An', phone: '------' }] }), status: 400, code: 'VALIDATION_FAILED' },
+      { name: 'year 2001', body: meetingRequest({ startsAt: '2001-01-01T08:00:00+07:00', endsAt: '2001-01-01T09:00:00+07:00' }), status: 400, code: 'VALIDATION_FAILED' },
+      { name: 'year 1999', body: meetingRequest({ startsAt: '1999-01-01T08:00:00+07:00', endsAt: '1999-01-01T09:00:00+07:00' }), status: 400, code: 'VALIDATION_FAILED' },
+      {
+        name: 'meeting of a month',
+        body: meetingRequest({ startsAt: '2026-12-07T08:00:00+07:00', endsAt: '2027-01-07T08:00:00+07:00' }),
+        status: 400,
+        code: 'VALIDATION_FAILED',
+      },
       { name: 'unknown time zone', body: meetingRequest({ timeZone: 'Asia/Hue' }), status: 400, code: 'UNKNOWN_TIME_ZONE' },
       { name: '10 MB body', body: JSON.stringify({ title: 'x'.repeat(10 * 1024 * 1024) }), status: 413, code: 'BODY_TOO_LARGE' },
       { name: 'unknown route', method: 'GET', path: '/api/v1/nothing', body: undefined, status: 404, code: 'ROUTE_NOT_FOUND' },
@@ -210,6 +224,32 @@ describe('HTTP API on the embedded default', () => {
         response.body.error.details.map((detail: { path: string }) => detail.path),
         ['title'],
       );
+    });
+
+    test('NUL in cancel reason', async () => {
+      const created = await hop.request('POST', '/api/v1/meetings', meetingRequest());
+      const response = await hop.request('POST', `/api/v1/meetings/${created.body.id}/cancel`, { reason: 'x\u0000' });
+      assert.equal(response.status, 400);
+      assert.equal(response.body.error.code, 'VALIDATION_FAILED');
+      const after = await hop.request('GET', `/api/v1/meetings/${created.body.id}`);
+      assert.equal(after.body.status, 'scheduled');
+    });
+
+    test('multi-line description kept', async () => {
+      const created = await hop.request('POST', '/api/v1/meetings', meetingRequest({ description: '1. Báo cáo\n2. Thảo luận' }));
+      assert.equal(created.status, 201);
+      assert.equal(created.body.description, '1. Báo cáo\n2. Thảo luận');
+    });
+
+    test('Janus event intake rejects junk', async () => {
+      const junk = await hop.request('POST', '/janus/events', { hello: 'world' });
+      assert.equal(junk.status, 400);
+      assert.equal(junk.body.error.code, 'JANUS_EVENT_INVALID');
+      const notJson = await hop.request('POST', '/janus/events', 'nope', { 'content-type': 'application/json' });
+      assert.equal(notJson.status, 400);
+      const valid = await hop.request('POST', '/janus/events', [{ type: 1, emitter: 'janus-test', session_id: 42, event: { name: 'created' } }]);
+      assert.equal(valid.status, 202);
+      assert.equal(valid.body.accepted, 1);
     });
 
     test('non-invited participant cannot join', async () => {

@@ -12,12 +12,42 @@ export function isKnownTimeZone(name: string): boolean {
 
 export const DEFAULT_TIME_ZONE = 'Asia/Ho_Chi_Minh';
 
-/** Trims and normalises user text to Unicode NFC, the form hop stores and compares. */
-const text = (max: number) =>
+/** C0 control characters and DEL, except tab, line feed and carriage return. */
+const controlCharacters = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F]/;
+const lineBreaks = /[\t\n\r]/;
+const unpairedSurrogate = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+/** Characters that show nothing on their own: spaces, separators and format characters such as U+200B. */
+const invisibleCharacters = /[\s\p{Z}\p{Cf}]/gu;
+
+/**
+ * User text: rejected when it has control characters (line breaks only where
+ * `multiline`), unpaired surrogates, or nothing visible; trimmed and normalised
+ * to Unicode NFC, the form hop stores and compares.
+ */
+const text = (max: number, { multiline = false } = {}) =>
   z
     .string()
+    .refine((value) => !unpairedSurrogate.test(value), 'must be valid Unicode (it contains an unpaired surrogate)')
+    .refine((value) => !controlCharacters.test(value), 'must not contain control characters')
+    .refine((value) => multiline || !lineBreaks.test(value), 'must be a single line')
     .transform((value) => value.normalize('NFC').trim())
-    .pipe(z.string().min(1).max(max));
+    .pipe(
+      z
+        .string()
+        .max(max)
+        .refine((value) => value.replace(invisibleCharacters, '').length > 0, 'must contain visible text'),
+    );
+
+/** The earliest and latest instants hop accepts for a meeting, to catch typing mistakes in the year. */
+const EARLIEST_MEETING = Date.UTC(2000, 0, 1);
+const LATEST_MEETING = Date.UTC(2100, 0, 1);
+
+const meetingInstant = z.iso
+  .datetime({ offset: true })
+  .refine((value) => {
+    const time = Date.parse(value);
+    return time >= EARLIEST_MEETING && time < LATEST_MEETING;
+  }, 'must be between the years 2000 and 2099');
 
 export const participantRoleSchema = z.enum(['chair', 'secretary', 'participant', 'observer', 'guest']);
 
@@ -27,7 +57,11 @@ export const participantInputSchema = z
     email: z.email().max(320).optional(),
     phone: z
       .string()
-      .regex(/^\+?[0-9 .-]{6,20}$/, 'phone must contain 6 to 20 digits, optionally starting with +')
+      .regex(/^\+?[0-9][0-9 .-]*[0-9]$/, 'phone must be digits, optionally starting with + and grouped with spaces, dots or dashes')
+      .refine((value) => {
+        const digits = value.replace(/[^0-9]/g, '').length;
+        return digits >= 6 && digits <= 20;
+      }, 'phone must contain 6 to 20 digits')
       .optional(),
     role: participantRoleSchema.default('participant'),
   })
@@ -36,13 +70,9 @@ export const participantInputSchema = z
 export const createMeetingRequestSchema = z
   .object({
     title: text(300),
-    description: z
-      .string()
-      .max(5000)
-      .transform((value) => value.normalize('NFC').trim())
-      .optional(),
-    startsAt: z.iso.datetime({ offset: true }),
-    endsAt: z.iso.datetime({ offset: true }),
+    description: z.union([z.literal(''), text(5000, { multiline: true })]).optional(),
+    startsAt: meetingInstant,
+    endsAt: meetingInstant,
     timeZone: z.string().max(64).default(DEFAULT_TIME_ZONE),
     participants: z.array(participantInputSchema).min(1).max(1000),
   })
@@ -84,7 +114,7 @@ export const createdMeetingSchema = meetingSchema.extend({
 });
 
 export const cancelMeetingRequestSchema = z
-  .object({ reason: z.string().max(1000).optional() })
+  .object({ reason: text(1000, { multiline: true }).optional() })
   .strict();
 
 export const joinRequestSchema = z

@@ -254,4 +254,29 @@ describe('meeting to two browsers on video', { skip: unavailable ?? false, timeo
     assert.equal(join.body.janus.secret, undefined, 'the room secret never leaves the server');
     assert.equal(await server.roomExists(Number(room.room_id)), true);
   });
+
+  it('join provisions a room that failed while media was off', async () => {
+    const created = await hop.request('POST', '/api/v1/meetings', meetingRequest());
+    const id = created.body.id as string;
+    await waitFor('room ready', async () => ((await hop.request('GET', `/api/v1/meetings/${id}`)).body.roomStatus === 'ready' ? true : undefined), {
+      timeoutMs: 30_000,
+    });
+    const before = await hop.platform.database.db.selectFrom('room').selectAll().where('meeting_id', '=', id).executeTakeFirstOrThrow();
+    const server = hop.platform.media!.server('janus-rig')!;
+    await server.destroyRoom(Number(before.room_id), before.secret!);
+
+    // The state room-provision leaves when it runs with media off.
+    await hop.platform.database.db
+      .updateTable('room')
+      .set({ status: 'failed', janus_server: null, room_id: null, secret: null, pin: null, last_error: 'media is off: no Janus server is configured' })
+      .where('meeting_id', '=', id)
+      .execute();
+
+    const join = await hop.request('POST', `/api/v1/meetings/${id}/join`, { inviteKey: created.body.participants[1].inviteKey });
+    assert.equal(join.status, 200);
+    const after = await hop.platform.database.db.selectFrom('room').selectAll().where('meeting_id', '=', id).executeTakeFirstOrThrow();
+    assert.equal(after.status, 'ready');
+    assert.equal(join.body.janus.roomId, Number(after.room_id));
+    assert.equal(await server.roomExists(Number(after.room_id)), true);
+  });
 });

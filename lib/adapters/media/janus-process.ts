@@ -33,6 +33,8 @@ export interface StartJanusOptions {
   adminAcl?: string;
   /** URL the HTTP event handler POSTs events to, e.g. http://127.0.0.1:8080/janus/events. */
   eventsUrl: string;
+  /** Password of HTTP basic auth (user `janus`) on event posts; none when missing. */
+  eventsPassword?: string;
   /** Admin API secret. When missing, JANUS_ADMIN_SECRET or else a random value is used. */
   adminSecret?: string;
   /** VideoRoom `admin_key` that `create` requests must carry. When missing, Janus has none. */
@@ -136,6 +138,8 @@ export async function renderJanusConfig(options: StartJanusOptions, targetDir: s
     SERVER_NAME: options.serverName ?? 'hop',
     RTP_PORT_RANGE: options.rtpPortRange ?? '20000-40000',
     HOP_EVENTS_URL: options.eventsUrl,
+    HOP_EVENTS_USER: options.eventsPassword ? 'janus' : undefined,
+    HOP_EVENTS_PASSWORD: options.eventsPassword,
     VIDEOROOM_ADMIN_KEY: options.videoroomAdminKey,
     WS_PORT: options.wsPort,
     WS_IP: options.bindIp ?? '127.0.0.1',
