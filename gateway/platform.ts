@@ -253,7 +253,15 @@ async function startMedia(
     const started = janus;
     stops.push(() => started.stop());
     const host = env.HOST === '0.0.0.0' ? '127.0.0.1' : env.HOST;
-    endpoints = [{ id: 'embedded', url: `ws://${host}:${env.HOP_JANUS_WS_PORT}`, publicUrl: `ws://${host}:${env.HOP_JANUS_WS_PORT}` }];
+    // Browsers reach the embedded Janus on the host name they loaded the page from,
+    // which the join page puts in place of {host}; JANUS_PUBLIC_URL overrides it (wss:// behind TLS).
+    endpoints = [
+      {
+        id: 'embedded',
+        url: `ws://${host}:${env.HOP_JANUS_WS_PORT}`,
+        publicUrl: env.JANUS_PUBLIC_URL ?? `ws://{host}:${env.HOP_JANUS_WS_PORT}`,
+      },
+    ];
   }
 
   const cluster = createJanodeCluster({

@@ -7,7 +7,11 @@ function applyTexts() {
   document.documentElement.lang = language();
   document.title = text.appName;
   for (const element of document.querySelectorAll('[data-text]')) element.textContent = text[element.dataset.text];
-  for (const element of document.querySelectorAll('[data-placeholder]')) element.placeholder = text[element.dataset.placeholder];
+  for (const element of document.querySelectorAll('[data-placeholder]')) {
+    element.placeholder = text[element.dataset.placeholder];
+    element.setAttribute('aria-label', text[element.dataset.placeholder]);
+  }
+  for (const select of document.querySelectorAll('select[name="role"]')) select.setAttribute('aria-label', text.role);
   for (const select of document.querySelectorAll('select[name="role"]')) {
     const value = select.value;
     select.replaceChildren(...roles.map((role) => new Option(text.roles[role], role)));
@@ -129,7 +133,11 @@ async function cancelMeeting(id) {
   await loadMeetings();
 }
 
+/** The meeting scheduled last, kept so its join links can be shown again in the other language. */
+let lastCreated = null;
+
 function showCreated(meeting) {
+  lastCreated = meeting;
   const box = document.getElementById('created');
   const heading = document.createElement('p');
   heading.textContent = t().created;
@@ -144,19 +152,35 @@ function showCreated(meeting) {
     open.target = '_blank';
     open.rel = 'noopener';
     open.textContent = t().open;
-    const copy = document.createElement('button');
-    copy.type = 'button';
-    copy.className = 'link';
-    copy.textContent = t().copy;
-    copy.addEventListener('click', async () => {
-      await navigator.clipboard?.writeText(link);
-      copy.textContent = t().copied;
-    });
-    item.append(name, open, copy);
+    item.append(name, open);
+    // The clipboard API exists only on secure pages (https or localhost); elsewhere the link is shown to copy by hand.
+    if (navigator.clipboard) {
+      const copy = document.createElement('button');
+      copy.type = 'button';
+      copy.className = 'link';
+      copy.textContent = t().copy;
+      copy.addEventListener('click', async () => {
+        try {
+          await navigator.clipboard.writeText(link);
+          copy.textContent = t().copied;
+        } catch {
+          copy.hidden = true;
+        }
+      });
+      item.append(copy);
+    } else {
+      const field = document.createElement('input');
+      field.readOnly = true;
+      field.value = link;
+      field.setAttribute('aria-label', t().open);
+      field.addEventListener('focus', () => field.select());
+      item.append(field);
+    }
     list.append(item);
   }
   box.replaceChildren(heading, list);
   box.hidden = false;
+  box.scrollIntoView({ behavior: 'smooth', block: 'start' });
 }
 
 async function onSubmit(event) {
@@ -208,6 +232,7 @@ function init() {
   document.getElementById('language').addEventListener('click', () => {
     setLanguage(language() === 'vi' ? 'en' : 'vi');
     applyTexts();
+    if (lastCreated) showCreated(lastCreated);
     void loadMeetings();
   });
   document.getElementById('add-participant').addEventListener('click', () => addParticipantRow());

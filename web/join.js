@@ -207,7 +207,7 @@ function initials(name) {
     .join('');
 }
 
-function createTile(name, { local = false } = {}) {
+function createTile(name, { local = false, avatarName = name } = {}) {
   const tile = document.createElement('figure');
   tile.className = local ? 'tile local' : 'tile';
   const video = document.createElement('video');
@@ -217,7 +217,7 @@ function createTile(name, { local = false } = {}) {
   video.muted = local;
   const avatar = document.createElement('div');
   avatar.className = 'avatar';
-  avatar.textContent = initials(name);
+  avatar.textContent = initials(avatarName);
   avatar.setAttribute('aria-hidden', 'true');
   const caption = document.createElement('figcaption');
   const label = document.createElement('span');
@@ -287,7 +287,8 @@ function connect() {
   let connected = false;
 
   page.janus = new Janus({
-    server: details.janus.url,
+    // The embedded Janus is announced as ws://{host}:PORT: the host the page was loaded from.
+    server: details.janus.url.replace('{host}', window.location.hostname),
     // No STUN or TURN: Janus and the browsers share a network, and the
     // library's default (a public Google STUN server) must not be contacted.
     iceServers: [],
@@ -452,7 +453,7 @@ function publish(generation, { audio, video }) {
 function showLocalTrack(track, on) {
   if (!page.localTile) {
     const role = TEXT.roles[page.details.role];
-    page.localTile = createTile(`${page.details.displayName} (${TEXT.you}${role ? `, ${role}` : ''})`, { local: true });
+    page.localTile = createTile(`${page.details.displayName} (${TEXT.you}${role ? `, ${role}` : ''})`, { local: true, avatarName: page.details.displayName });
     page.localTile.stream = new MediaStream();
     page.localTile.video.srcObject = page.localTile.stream;
   }

@@ -1,7 +1,6 @@
 import { mkdir } from 'node:fs/promises';
 import { PGlite } from '@electric-sql/pglite';
-import { Kysely, PostgresDialect } from 'kysely';
-import { Migrator, type MigrationResultSet } from 'kysely/migration';
+import { Kysely, Migrator, PostgresDialect, type MigrationResultSet } from 'kysely';
 import pg from 'pg';
 import { log } from '../../log.ts';
 import { migrations } from './migrations/index.ts';

@@ -16,7 +16,7 @@ import {
  * default uses. PGlite has a single session, so the driver hands out one
  * connection at a time: a transaction keeps it from BEGIN to COMMIT and other
  * queries wait their turn instead of running inside someone else's transaction.
- * Kysely 0.29's own PGlite dialect and kysely-pglite 0.6 both share the one
+ * kysely-pglite 0.6 (and the PGlite dialect Kysely added in 0.29) share the one
  * session between concurrent callers without such a lock.
  */
 export class PGliteDialect implements Dialect {
