@@ -110,6 +110,27 @@ interface Operation {
 
 const operations: Operation[] = [
   {
+    method: 'get',
+    path: '/healthz',
+    summary: 'Liveness: 200 while the process runs',
+    response: { status: 200, description: '{ status: "ok" }' },
+    errors: [],
+  },
+  {
+    method: 'get',
+    path: '/readyz',
+    summary: 'Readiness: 200 when database, bus, storage and media are connected (media "off" counts as ready), else 503',
+    response: { status: 200, description: '{ status, checks: { database, bus, storage, media } }; the same body with 503 when not ready' },
+    errors: [],
+  },
+  {
+    method: 'post',
+    path: '/janus/events',
+    summary: 'Intake of the Janus HTTP event handler (a JSON event or array); HTTP basic auth user janus when HOP_JANUS_EVENTS_PASSWORD is set',
+    response: { status: 202, description: '{ accepted: N }, published to hop.media.v1' },
+    errors: ['INVALID_JSON', 'JANUS_EVENT_INVALID', 'UNAUTHORIZED', 'BODY_TOO_LARGE', 'UNAVAILABLE'],
+  },
+  {
     method: 'post',
     path: '/api/v1/meetings',
     summary: 'Schedule a meeting; returns each participant\'s invitation link once',
@@ -211,8 +232,10 @@ function errorsMarkdown(): string {
   const lines = [
     '# Error codes',
     '',
-    'Every error of the HTTP API answers with this body, with `message` in Vietnamese for people and',
-    '`message_en` in English; `details` names the invalid fields or ids where there are any:',
+    'Every error of the HTTP API comes with this body, with `message` in Vietnamese for people and',
+    '`message_en` in English. `details`, when present, is a list of `{ path, message }` for invalid',
+    'fields (`VALIDATION_FAILED`, `EVENT_INVALID`, `JANUS_EVENT_INVALID`) or an object with the values',
+    'involved (for example `{ "meetingId": "…" }`):',
     '',
     '```json',
     '{ "error": { "code": "VALIDATION_FAILED", "message": "…", "message_en": "…", "details": [{ "path": "title", "message": "…" }] } }',
