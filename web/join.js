@@ -18,6 +18,7 @@ const TEXTS = {
   weakConnection: 'Kết nối yếu',
   left: 'Bạn đã rời cuộc họp.',
   ended: 'Cuộc họp đã kết thúc.',
+  cancelled: 'Cuộc họp đã hủy.',
   rejoin: 'Tham gia lại',
   muteMicrophone: 'Tắt micro',
   unmuteMicrophone: 'Bật micro',
@@ -51,6 +52,7 @@ const TEXTS = {
   weakConnection: 'Weak connection',
   left: 'You have left the meeting.',
   ended: 'The meeting has ended.',
+  cancelled: 'The meeting has been cancelled.',
   rejoin: 'Join again',
   muteMicrophone: 'Mute',
   unmuteMicrophone: 'Unmute',
@@ -434,6 +436,7 @@ function publish(generation, { audio, video }) {
     success: (jsep) => {
       if (generation !== page.generation) return;
       handle.send({ message: { request: 'configure', audio, video }, jsep });
+      applyRememberedMutes(handle);
       if (!video) showNotice(TEXT.audioOnly);
       updateControls();
     },
@@ -584,12 +587,24 @@ function markWeakConnection() {
   }, 10_000);
 }
 
+/** Says "cancelled" instead of "ended" when the room closed because the meeting was cancelled. */
+async function explainEnd() {
+  try {
+    const response = await fetch(`/api/v1/meetings/${encodeURIComponent(page.details.meetingId)}`, { headers: { accept: 'application/json' } });
+    const meeting = await response.json();
+    if (page.state === 'ended' && meeting?.status === 'cancelled') setState('ended', TEXT.cancelled);
+  } catch {
+    // The generic "ended" text stays.
+  }
+}
+
 function endMeeting() {
   page.generation += 1;
   window.clearTimeout(page.reconnectTimer);
   clearRoom();
   page.janus?.destroy({ cleanupHandles: true });
   setState('ended');
+  void explainEnd();
 }
 
 // ---------------------------------------------------------------- controls
@@ -608,11 +623,26 @@ function updateControls() {
   }
 }
 
+// The person's microphone and camera choices outlive a reconnect or a reload
+// (the language switch reloads), so nobody is unmuted without pressing a button.
+const MUTE_KEYS = { audio: 'hop.microphoneOff', video: 'hop.cameraOff' };
+
+function rememberMuted(kind, muted) {
+  if (muted) globalThis.sessionStorage?.setItem(MUTE_KEYS[kind], '1');
+  else globalThis.sessionStorage?.removeItem(MUTE_KEYS[kind]);
+}
+
+function applyRememberedMutes(handle) {
+  if (globalThis.sessionStorage?.getItem(MUTE_KEYS.audio) && !handle.isAudioMuted()) handle.muteAudio();
+  if (globalThis.sessionStorage?.getItem(MUTE_KEYS.video) && !handle.isVideoMuted()) handle.muteVideo();
+}
+
 function toggleMicrophone() {
   const handle = page.publisher;
   if (!handle) return;
   if (handle.isAudioMuted()) handle.unmuteAudio();
   else handle.muteAudio();
+  rememberMuted('audio', handle.isAudioMuted());
   updateControls();
 }
 
@@ -621,6 +651,7 @@ function toggleCamera() {
   if (!handle) return;
   if (handle.isVideoMuted()) handle.unmuteVideo();
   else handle.muteVideo();
+  rememberMuted('video', handle.isVideoMuted());
   updateControls();
 }
 

@@ -188,6 +188,20 @@ describe('meeting to two browsers on video', { skip: unavailable ?? false, timeo
     }
   });
 
+  it('muted microphone stays muted after reload', async () => {
+    const page = pages[1]!;
+    await page.click('#microphone');
+    assert.equal(await page.getAttribute('#microphone', 'aria-pressed'), 'true');
+    await page.reload();
+    await page.waitForFunction(() => (window as HookedWindow).hop?.state === 'joined', undefined, { timeout: 30_000 });
+    await page.waitForFunction(() => document.getElementById('microphone')?.getAttribute('aria-pressed') === 'true', undefined, {
+      timeout: 10_000,
+    });
+    await page.click('#microphone');
+    assert.equal(await page.getAttribute('#microphone', 'aria-pressed'), 'false');
+    await pages[0]!.waitForFunction(() => (window as HookedWindow).hop!.remoteFeeds().length === 1, undefined, { timeout: 20_000 });
+  });
+
   it('Janus events reach the media topic', async () => {
     const seen: string[] = [];
     const subscription = await hop.platform.bus.subscribe({
@@ -224,7 +238,10 @@ describe('meeting to two browsers on video', { skip: unavailable ?? false, timeo
       return row.status === 'destroyed' ? true : undefined;
     });
     assert.notEqual(room.status, 'ready');
-    for (const page of pages) await page.waitForFunction(() => (window as HookedWindow).hop!.state === 'ended', undefined, { timeout: 15_000 });
+    for (const page of pages) {
+      await page.waitForFunction(() => (window as HookedWindow).hop!.state === 'ended', undefined, { timeout: 15_000 });
+      await page.waitForFunction(() => document.getElementById('status')?.textContent === 'Cuộc họp đã hủy.', undefined, { timeout: 5000 });
+    }
     timings.roomDestroyedMs = Math.round(performance.now() - t0);
 
     const join = await hop.request('POST', `/api/v1/meetings/${meeting.id}/join`, {
