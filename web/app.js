@@ -91,7 +91,10 @@ function statusBadge(meeting) {
 async function loadMeetings() {
   const status = document.getElementById('list-status');
   const list = document.getElementById('meetings');
-  const result = await api('/api/v1/meetings');
+  // Meetings from the start of today on: what is running now and what comes next.
+  const today = new Date();
+  today.setHours(0, 0, 0, 0);
+  const result = await api(`/api/v1/meetings?from=${encodeURIComponent(today.toISOString())}`);
   if (!result.ok) {
     status.textContent = result.body ? errorMessage(result.body) : t().loadFailed;
     return;

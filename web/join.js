@@ -179,7 +179,7 @@ async function requestJoinDetails(meetingId, inviteKey) {
 
 /**
  * Asks the gateway for the join details. While the room is still being
- * prepared (or Janus is briefly unreachable) it says so and asks again every
+ * prepared (or Janus is briefly unreachable) it shows that and asks again every
  * few seconds, for up to two minutes.
  */
 async function fetchJoinDetails(meetingId, inviteKey) {
@@ -587,7 +587,7 @@ function markWeakConnection() {
   }, 10_000);
 }
 
-/** Says "cancelled" instead of "ended" when the room closed because the meeting was cancelled. */
+/** Shows "cancelled" instead of "ended" when the room closed because the meeting was cancelled. */
 async function explainEnd() {
   try {
     const response = await fetch(`/api/v1/meetings/${encodeURIComponent(page.details.meetingId)}`, { headers: { accept: 'application/json' } });

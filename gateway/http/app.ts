@@ -61,7 +61,9 @@ export async function createApp(options: AppOptions): Promise<Hono> {
     c.header('x-request-id', requestId);
     const status = c.res.status;
     const line = { requestId, method: c.req.method, path: c.req.path, status, ms: Math.round(performance.now() - started) };
-    if (status >= 500) log.error(line, 'request failed');
+    // A 503 from /readyz is an answer about a dependency, not a failure of this request.
+    if (status >= 500 && c.req.path !== '/readyz') log.error(line, 'request failed');
+    else if (status >= 500) log.warn(line, 'not ready');
     else if (status >= 400) log.info(line, 'request rejected');
     else log.debug(line, 'request');
   });
