@@ -123,6 +123,18 @@ export class OpenFaasInvoker implements Invoker {
         body = errorBody('INTERNAL');
       }
     }
+    // A 5xx without hop's error body comes from OpenFaaS itself (function down,
+    // scaling, time-out): it becomes UNAVAILABLE or INTERNAL with hop's messages.
+    const isHopError = typeof body === 'object' && body !== null && 'error' in body;
+    if (response.status >= 500 && !isHopError) {
+      const unavailable = response.status === 502 || response.status === 503 || response.status === 504;
+      return {
+        status: unavailable ? 503 : 500,
+        headers: {},
+        body: errorBody(unavailable ? 'UNAVAILABLE' : 'INTERNAL', { function: name, upstreamStatus: response.status }),
+      };
+    }
+
     const resultHeaders: Record<string, string> = {};
     const contentType = response.headers.get('content-type');
     if (contentType) resultHeaders['content-type'] = contentType;
