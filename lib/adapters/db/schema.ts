@@ -7,6 +7,9 @@ export interface Database {
   room: RoomTable;
   outbox: OutboxTable;
   processed_event: ProcessedEventTable;
+  unit: UnitTable;
+  app_user: AppUserTable;
+  membership: MembershipTable;
 }
 
 type Timestamp = ColumnType<Date, Date | string, Date | string>;
@@ -70,3 +73,38 @@ export type MeetingRow = Selectable<MeetingTable>;
 export type NewMeetingRow = Insertable<MeetingTable>;
 export type ParticipantRow = Selectable<ParticipantTable>;
 export type RoomRow = Selectable<RoomTable>;
+
+export type UnitKind = 'province' | 'department' | 'district' | 'commune' | 'office' | 'other';
+export type SystemRole = 'admin' | 'organiser' | 'member' | 'guest';
+
+export interface UnitTable {
+  id: string;
+  parent_id: string | null;
+  kind: UnitKind;
+  code: string | null;
+  name: string;
+  name_search: string;
+  disabled_at: Timestamp | null;
+  created_at: ColumnType<Date, Date | string | undefined, never>;
+  updated_at: Timestamp;
+}
+
+export interface AppUserTable {
+  id: string;
+  display_name: string;
+  name_search: string;
+  email: string | null;
+  phone: string | null;
+  system_role: ColumnType<SystemRole, SystemRole | undefined, SystemRole>;
+  external_id: string | null;
+  disabled_at: Timestamp | null;
+  created_at: ColumnType<Date, Date | string | undefined, never>;
+  updated_at: Timestamp;
+}
+
+export interface MembershipTable {
+  user_id: string;
+  unit_id: string;
+  position: string | null;
+  created_at: ColumnType<Date, Date | string | undefined, never>;
+}

@@ -1,5 +1,6 @@
 import type { Migration } from 'kysely';
 import * as foundation from './0001_foundation.ts';
+import * as directory from './0002_directory.ts';
 
 /**
  * The ordered migration list. Migrations are imported statically rather than
@@ -8,4 +9,5 @@ import * as foundation from './0001_foundation.ts';
  */
 export const migrations: Record<string, Migration> = {
   '0001_foundation': foundation,
+  '0002_directory': directory,
 };
