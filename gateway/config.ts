@@ -52,6 +52,17 @@ const envSchema = z.object({
   HOP_BRIDGE_BACKOFF_MAX_MS: z.coerce.number().int().min(1).default(60_000),
   HOP_FUNCTION_TIMEOUT_MS: z.coerce.number().int().min(100).default(30_000),
   HOP_LOCAL_STORAGE_SECRET: z.string().optional(),
+  /** Lifetime of a browser session from sign-in, in minutes. */
+  HOP_SESSION_TTL_MINUTES: z.coerce.number().int().min(5).max(60 * 24 * 30).default(12 * 60),
+  /** Failed sign-ins in a row that lock a local account. */
+  HOP_LOGIN_MAX_FAILURES: z.coerce.number().int().min(1).max(100).default(5),
+  HOP_LOGIN_LOCK_MINUTES: z.coerce.number().int().min(1).max(24 * 60).default(15),
+  /** Sign-in attempts per minute allowed from one IP address, and separately for one user name. */
+  HOP_LOGIN_RATE_PER_MINUTE: z.coerce.number().int().min(1).max(10_000).default(10),
+  /** Write requests per minute allowed per principal and per IP address on routes with the write limiter. */
+  HOP_WRITE_RATE_PER_MINUTE: z.coerce.number().int().min(1).max(100_000).default(120),
+  /** `on` takes the client IP from the last X-Forwarded-For entry, which the reverse proxy in front of the gateway appends. */
+  HOP_TRUST_PROXY: z.enum(['on', 'off']).default('off'),
 });
 
 export type GatewayEnv = z.infer<typeof envSchema>;

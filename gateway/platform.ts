@@ -12,6 +12,7 @@ import type { MediaCluster } from '../lib/adapters/media/media.ts';
 import type { ObjectStorage } from '../lib/adapters/storage/storage.ts';
 import { log as rootLog, type Logger } from '../lib/log.ts';
 import type { Dependencies } from '../lib/runtime/dependencies.ts';
+import { mountAuth } from './auth/routes.ts';
 import { KafkaBridge } from './bridge.ts';
 import type { GatewayConfig, JanusEndpoint } from './config.ts';
 import { CronScheduler } from './cron.ts';
@@ -153,6 +154,7 @@ export async function startPlatform(config: GatewayConfig, log: Logger = rootLog
           maxBytes: env.HOP_JANUS_EVENTS_MAX_BYTES,
         });
         mountLocalStorage(hono, storage);
+        mountAuth(hono, { db: database.db, config, log: log.child({ module: 'auth' }) });
       },
     });
 

@@ -26,6 +26,12 @@ import {
   meetingSchema,
 } from '../lib/contract/meeting.ts';
 import { topics } from '../lib/contract/topics.ts';
+import {
+  createUnitRequestSchema,
+  createUserRequestSchema,
+  updateUnitRequestSchema,
+  updateUserRequestSchema,
+} from '../lib/contract/directory.ts';
 import { errorCatalog, type ErrorCode } from '../lib/errors.ts';
 import { actions, decide, type Action } from '../lib/domain/policy.ts';
 import { MATRIX_NOW, policySubjects } from '../lib/domain/policy-subjects.ts';
@@ -43,6 +49,10 @@ const httpSchemas: Record<string, { schema: z.ZodType; io: 'input' | 'output' }>
   'cancel-meeting-request': { schema: cancelMeetingRequestSchema, io: 'input' },
   'join-request': { schema: joinRequestSchema, io: 'input' },
   'join-details-response': { schema: joinDetailsSchema, io: 'output' },
+  'create-unit-request': { schema: createUnitRequestSchema, io: 'input' },
+  'update-unit-request': { schema: updateUnitRequestSchema, io: 'input' },
+  'create-user-request': { schema: createUserRequestSchema, io: 'input' },
+  'update-user-request': { schema: updateUserRequestSchema, io: 'input' },
 };
 
 const topicKeys: Record<string, string> = {
@@ -51,6 +61,7 @@ const topicKeys: Record<string, string> = {
   [topics.documents]: 'meeting id',
   [topics.notifications]: 'meeting id',
   [topics.media]: 'meeting id for room events; `<janus server>:<session id>` for Janus events',
+  [topics.directory]: 'unit id or user id',
   [topics.deadLetter]: 'the key of the original message',
 };
 
@@ -103,7 +114,7 @@ function asyncApi(): Record<string, unknown> {
 }
 
 interface Operation {
-  method: 'get' | 'post';
+  method: 'get' | 'post' | 'patch';
   path: string;
   summary: string;
   request?: string;
@@ -173,9 +184,20 @@ const operations: Operation[] = [
   },
 ];
 
+const directoryOperations: Operation[] = [
+  { method: 'post', path: '/api/v1/units', summary: 'Create a unit', request: 'create-unit-request', response: { status: 201, description: 'The unit' }, errors: ['VALIDATION_FAILED', 'REFERENCED_UNIT_NOT_FOUND', 'UNIT_PARENT_CYCLE', 'UNIT_CODE_TAKEN', 'UNIT_DISABLED'] },
+  { method: 'get', path: '/api/v1/units', summary: 'List units with their parent ids', response: { status: 200, description: '{ units: [...] }' }, errors: ['VALIDATION_FAILED'] },
+  { method: 'patch', path: '/api/v1/units/{id}', summary: 'Change a unit', request: 'update-unit-request', response: { status: 200, description: 'The unit' }, errors: ['UNIT_NOT_FOUND', 'VALIDATION_FAILED', 'UNIT_PARENT_CYCLE', 'UNIT_CODE_TAKEN', 'UNIT_DISABLED'] },
+  { method: 'post', path: '/api/v1/units/{id}/disable', summary: 'Disable a unit', response: { status: 200, description: 'The unit' }, errors: ['UNIT_NOT_FOUND'] },
+  { method: 'post', path: '/api/v1/users', summary: 'Create a person with memberships', request: 'create-user-request', response: { status: 201, description: 'The person' }, errors: ['VALIDATION_FAILED', 'REFERENCED_UNIT_NOT_FOUND', 'USER_EMAIL_TAKEN', 'USER_EXTERNAL_ID_TAKEN', 'UNIT_DISABLED'] },
+  { method: 'get', path: '/api/v1/users', summary: 'Search people: q ignores case and tone marks; unitId, includeSubunits', response: { status: 200, description: '{ users: [...] }' }, errors: ['VALIDATION_FAILED'] },
+  { method: 'patch', path: '/api/v1/users/{id}', summary: 'Change a person', request: 'update-user-request', response: { status: 200, description: 'The person' }, errors: ['USER_NOT_FOUND', 'VALIDATION_FAILED', 'USER_EMAIL_TAKEN', 'USER_DISABLED'] },
+  { method: 'post', path: '/api/v1/users/{id}/disable', summary: 'Disable a person', response: { status: 200, description: 'The person' }, errors: ['USER_NOT_FOUND'] },
+];
+
 function openApi(): Record<string, unknown> {
   const paths: Record<string, Record<string, unknown>> = {};
-  for (const operation of operations) {
+  for (const operation of [...operations, ...directoryOperations]) {
     const responses: Record<string, unknown> = {
       [operation.response.status]: {
         description: operation.response.description,

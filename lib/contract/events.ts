@@ -1,5 +1,15 @@
 import { z } from 'zod';
 import { newCloudEvent, type CloudEvent, type NewEventOptions } from './cloudevent.ts';
+import {
+  emailSchema,
+  externalIdSchema,
+  membershipListSchema,
+  personNameSchema,
+  phoneSchema,
+  unitCodeSchema,
+  unitKindSchema,
+  unitNameSchema,
+} from './directory.ts';
 import { topics, type TopicName } from './topics.ts';
 
 /**
@@ -46,6 +56,36 @@ const janusEventData = z.object({
   event: z.record(z.string(), z.unknown()),
 });
 
+/**
+ * Directory events: the province's e-office system publishes them, and hop's
+ * admin API emits the same types for its own changes. An upsert carries the
+ * whole record, and `memberships` replaces the person's unit list.
+ */
+const unitUpsertedData = z.object({
+  unitId: z.uuid(),
+  parentId: z.uuid().nullable(),
+  kind: unitKindSchema,
+  code: unitCodeSchema.nullable(),
+  name: unitNameSchema,
+});
+
+const unitDisabledData = z.object({
+  unitId: z.uuid(),
+});
+
+const userUpsertedData = z.object({
+  userId: z.uuid(),
+  displayName: personNameSchema,
+  email: emailSchema.nullable(),
+  phone: phoneSchema.nullable(),
+  memberships: membershipListSchema,
+  externalId: externalIdSchema.nullable(),
+});
+
+const userDisabledData = z.object({
+  userId: z.uuid(),
+});
+
 export const eventTypes = {
   'vn.hop.meeting.scheduled.v1': { topic: topics.meetings, data: meetingScheduledData },
   'vn.hop.meeting.cancelled.v1': { topic: topics.meetings, data: meetingCancelledData },
@@ -53,6 +93,10 @@ export const eventTypes = {
   'vn.hop.room.provisioned.v1': { topic: topics.media, data: roomProvisionedData },
   'vn.hop.room.destroyed.v1': { topic: topics.media, data: roomDestroyedData },
   'vn.hop.janus.event.v1': { topic: topics.media, data: janusEventData },
+  'vn.hop.directory.unit.upserted.v1': { topic: topics.directory, data: unitUpsertedData },
+  'vn.hop.directory.unit.disabled.v1': { topic: topics.directory, data: unitDisabledData },
+  'vn.hop.directory.user.upserted.v1': { topic: topics.directory, data: userUpsertedData },
+  'vn.hop.directory.user.disabled.v1': { topic: topics.directory, data: userDisabledData },
 } as const satisfies Record<string, { topic: TopicName; data: z.ZodType }>;
 
 export type EventType = keyof typeof eventTypes;

@@ -10,6 +10,8 @@ export const topics = {
   documents: 'hop.documents.v1',
   notifications: 'hop.notifications.v1',
   media: 'hop.media.v1',
+  /** Organisation directory: units keyed by unit id, people keyed by user id. */
+  directory: 'hop.directory.v1',
   deadLetter: 'hop.dead-letter.v1',
 } as const;
 

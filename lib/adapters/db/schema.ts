@@ -108,3 +108,55 @@ export interface MembershipTable {
   position: string | null;
   created_at: ColumnType<Date, Date | string | undefined, never>;
 }
+
+// Sign-in tables (migration 0003_accounts). This declaration merges into `Database` above.
+export interface Database {
+  local_account: LocalAccountTable;
+  web_session: WebSessionTable;
+  api_key: ApiKeyTable;
+}
+
+export interface LocalAccountTable {
+  user_id: string;
+  /** NFC, trimmed, lower case. */
+  username: string;
+  /** `scrypt$N$r$p$salt$hash`, see lib/domain/passwords.ts. */
+  password_hash: string;
+  /** Failed sign-ins since the last success or lock-out. */
+  failed_attempts: ColumnType<number, number | undefined, number>;
+  locked_until: Timestamp | null;
+  password_changed_at: ColumnType<Date, Date | string | undefined, Date | string>;
+  created_at: ColumnType<Date, Date | string | undefined, never>;
+}
+
+export interface WebSessionTable {
+  /** SHA-256 of the cookie token, hex; the token itself is never stored. */
+  id: string;
+  user_id: string;
+  csrf_token: string;
+  created_at: ColumnType<Date, Date | string | undefined, never>;
+  last_seen_at: ColumnType<Date, Date | string | undefined, Date | string>;
+  expires_at: Timestamp;
+  ip: string | null;
+  user_agent: string | null;
+  revoked_at: Timestamp | null;
+}
+
+export interface ApiKeyTable {
+  id: string;
+  name: string;
+  /** Public part of `hop_<prefix>_<secret>`. */
+  prefix: string;
+  /** SHA-256 of the secret part, hex. */
+  secret_hash: string;
+  /** Written as a JSON string, read as the parsed array. */
+  scopes: ColumnType<string[], string, string>;
+  created_by: string | null;
+  created_at: ColumnType<Date, Date | string | undefined, never>;
+  last_used_at: Timestamp | null;
+  revoked_at: Timestamp | null;
+}
+
+export type LocalAccountRow = Selectable<LocalAccountTable>;
+export type WebSessionRow = Selectable<WebSessionTable>;
+export type ApiKeyRow = Selectable<ApiKeyTable>;

@@ -1,6 +1,7 @@
 import type { Migration } from 'kysely';
 import * as foundation from './0001_foundation.ts';
 import * as directory from './0002_directory.ts';
+import * as accounts from './0003_accounts.ts';
 
 /**
  * The ordered migration list. Migrations are imported statically rather than
@@ -10,4 +11,5 @@ import * as directory from './0002_directory.ts';
 export const migrations: Record<string, Migration> = {
   '0001_foundation': foundation,
   '0002_directory': directory,
+  '0003_accounts': accounts,
 };

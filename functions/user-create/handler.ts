@@ -1,0 +1,40 @@
+import { randomUUID } from 'node:crypto';
+import { createUserRequestSchema } from '../../lib/contract/directory.ts';
+import { emitUserUpserted, inDirectoryTransaction, loadUser, upsertUser } from '../../lib/domain/directory.ts';
+import { httpFunction } from '../../lib/runtime/function.ts';
+
+const name = 'user-create';
+
+/**
+ * POST /api/v1/users: creates a person with their memberships. The rows and
+ * `vn.hop.directory.user.upserted.v1` commit in one transaction. The system
+ * role starts as `member`.
+ */
+export const handler = httpFunction({
+  name,
+  body: createUserRequestSchema,
+  handle: async ({ body }, deps) => {
+    const now = deps.now();
+    const userId = randomUUID();
+    const user = await inDirectoryTransaction(deps.db, async (trx) => {
+      await upsertUser(
+        trx,
+        {
+          userId,
+          displayName: body.displayName,
+          email: body.email,
+          phone: body.phone,
+          memberships: body.memberships,
+          externalId: body.externalId,
+        },
+        { now, missingUnit: 'REFERENCED_UNIT_NOT_FOUND', rejectDisabledUnits: true },
+      );
+      const created = await loadUser(trx, userId);
+      if (!created) throw new Error(`user ${userId} vanished inside the transaction that created it`);
+      await emitUserUpserted(trx, created, name, now);
+      return created;
+    });
+    deps.log.info({ fn: name, userId, units: user.memberships.length }, 'user created');
+    return { status: 201, body: user };
+  },
+});
