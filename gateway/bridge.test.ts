@@ -72,7 +72,7 @@ function bridgeSuite(name: string, makeBus: (t: TestContext) => Promise<Bus | un
       const bridge = new KafkaBridge({
         bus,
         invoker,
-        functions: Object.keys(handlers).map((fnName) => ({ name: fnName, handlerDir: '', route: null, topics: [topic], schedule: null })),
+        functions: Object.keys(handlers).map((fnName) => ({ name: fnName, handlerDir: '', route: null, permission: null, topics: [topic], schedule: null })),
         log,
         maxAttempts,
         backoffMs: 10,

@@ -4,6 +4,7 @@ import { after, before, describe, test } from 'node:test';
 import type { BusMessage, Subscription } from '../lib/adapters/bus/bus.ts';
 import { topics } from '../lib/contract/topics.ts';
 import { errorCatalog } from '../lib/errors.ts';
+import { createApiKey } from './auth/api-keys.ts';
 import { deadLetterHeaders } from './bridge.ts';
 import { startTestPlatform, type TestPlatform } from '../test/support/platform.ts';
 import { createTestDatabase, waitFor } from '../test/support/services.ts';
@@ -401,3 +402,38 @@ syncSuite(
   },
   postgresUrl || process.env.CI === 'true' ? false : 'TEST_DATABASE_URL not set; run the tests with npm test to start PostgreSQL',
 );
+
+describe('directory permissions', () => {
+  let hop: TestPlatform;
+
+  before(async () => {
+    hop = await startTestPlatform();
+  });
+  after(async () => {
+    await hop.stop();
+  });
+
+  test('anonymous caller gets 401', async () => {
+    const create = await hop.requestAs(null, 'POST', '/api/v1/units', { kind: 'department', name: 'Sở Nội vụ' });
+    assert.equal(create.status, 401);
+    assert.equal(create.body.error.code, 'AUTH_REQUIRED');
+    const search = await hop.requestAs(null, 'GET', '/api/v1/users?q=nguyen');
+    assert.equal(search.status, 401);
+  });
+
+  test('read-only key cannot change', async () => {
+    const adminId = (await hop.platform.database.db.selectFrom('app_user').select('id').where('system_role', '=', 'admin').executeTakeFirstOrThrow()).id;
+    const { token } = await createApiKey(hop.platform.database.db, { name: 'reader', scopes: ['directory:read'], createdBy: adminId });
+    const create = await hop.requestAs(token, 'POST', '/api/v1/units', { kind: 'department', name: 'Sở Nội vụ' });
+    assert.equal(create.status, 403);
+    assert.equal(create.body.error.code, 'PERMISSION_DENIED');
+    const list = await hop.requestAs(token, 'GET', '/api/v1/units');
+    assert.equal(list.status, 200);
+  });
+
+  test('garbage bearer gets 401', async () => {
+    const response = await hop.requestAs('not-a-key', 'GET', '/api/v1/units');
+    assert.equal(response.status, 401);
+    assert.equal(response.body.error.code, 'API_KEY_INVALID');
+  });
+});

@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parse } from 'yaml';
 import { z } from 'zod';
+import { actions, type Action } from '../lib/domain/policy.ts';
 
 /**
  * The function registry, read from stack.yml: each function's HTTP route, the
@@ -30,6 +31,8 @@ export interface RegisteredFunction {
   /** The handler folder relative to the repository root. */
   handlerDir: string;
   route: FunctionRoute | null;
+  /** Policy action the caller of the HTTP route must be allowed (`com.hop.permission`); null for open routes. */
+  permission: Action | null;
   topics: string[];
   schedule: string | null;
 }
@@ -41,6 +44,15 @@ function parseRoute(name: string, value: string | undefined): FunctionRoute | nu
     throw new Error(`stack.yml: function ${name} has an invalid com.hop.route "${value}"; expected "METHOD /path"`);
   }
   return { method: method as FunctionRoute['method'], path: routePath };
+}
+
+function parsePermission(name: string, value: string | undefined): Action | null {
+  if (value === undefined) return null;
+  const action = value.trim();
+  if (!Object.hasOwn(actions, action)) {
+    throw new Error(`stack.yml: function ${name} has an unknown com.hop.permission "${value}"; expected one of ${Object.keys(actions).join(', ')}`);
+  }
+  return action as Action;
 }
 
 export function parseStack(text: string): RegisteredFunction[] {
@@ -56,6 +68,7 @@ export function parseStack(text: string): RegisteredFunction[] {
       name,
       handlerDir: fn.handler.replace(/^\.\//, ''),
       route: parseRoute(name, annotations['com.hop.route']),
+      permission: parsePermission(name, annotations['com.hop.permission']),
       topics: topic && !isCron ? topic.split(',').map((item) => item.trim()).filter(Boolean) : [],
       schedule: isCron ? annotations.schedule!.trim() : null,
     };

@@ -277,6 +277,12 @@ export const errorCatalog = {
     vi: 'Chỉ quản trị viên hệ thống được dùng chức năng này.',
     en: 'Only a signed-in user with system role admin may do this.',
   },
+  PERMISSION_DENIED: {
+    status: 403,
+    retryable: false,
+    vi: 'Bạn không có quyền thực hiện thao tác này.',
+    en: 'The signed-in user or API key is not allowed to do this.',
+  },
   RATE_LIMITED: {
     status: 429,
     retryable: true,

@@ -28,7 +28,7 @@ interface SignedIn {
 }
 
 async function login(hop: TestPlatform, username: string, password: string, ip = freshIp()): Promise<SignedIn> {
-  const response = await hop.request('POST', '/api/v1/auth/login', { username, password }, { 'x-forwarded-for': ip });
+  const response = await hop.requestAs(null, 'POST', '/api/v1/auth/login', { username, password }, { 'x-forwarded-for': ip });
   const setCookie = response.headers.get('set-cookie');
   const cookie = setCookie ? (/^(hop_session=[^;]+)/.exec(setCookie)?.[1] ?? null) : null;
   return { ...response, cookie };
@@ -185,7 +185,7 @@ describe('sign-in on the embedded default', () => {
   });
 
   test('login rejects a form post', async () => {
-    const response = await hop.request('POST', '/api/v1/auth/login', 'username=hoa.nt&password=x', {
+    const response = await hop.requestAs(null, 'POST', '/api/v1/auth/login', 'username=hoa.nt&password=x', {
       'content-type': 'application/x-www-form-urlencoded',
       'x-forwarded-for': freshIp(),
     });
@@ -194,14 +194,14 @@ describe('sign-in on the embedded default', () => {
   });
 
   test('login validates the body', async () => {
-    const response = await hop.request('POST', '/api/v1/auth/login', { username: 'hoa.nt' }, { 'x-forwarded-for': freshIp() });
+    const response = await hop.requestAs(null, 'POST', '/api/v1/auth/login', { username: 'hoa.nt' }, { 'x-forwarded-for': freshIp() });
     assert.equal(response.status, 400);
     assert.equal(response.body.error.code, 'VALIDATION_FAILED');
   });
 
   test('me with the cookie', async () => {
     const signedIn = await login(hop, 'hoa.nt', adminPassword);
-    const me = await hop.request('GET', '/api/v1/auth/me', undefined, { cookie: signedIn.cookie! });
+    const me = await hop.requestAs(null, 'GET', '/api/v1/auth/me', undefined, { cookie: signedIn.cookie! });
     assert.equal(me.status, 200);
     assert.equal(me.body.kind, 'user');
     assert.equal(me.body.user.username, 'hoa.nt');
@@ -210,42 +210,42 @@ describe('sign-in on the embedded default', () => {
   });
 
   test('me without the cookie', async () => {
-    const me = await hop.request('GET', '/api/v1/auth/me');
+    const me = await hop.requestAs(null, 'GET', '/api/v1/auth/me');
     assert.equal(me.status, 401);
     assert.equal(me.body.error.code, 'AUTH_REQUIRED');
   });
 
   test('me with a forged cookie', async () => {
-    const me = await hop.request('GET', '/api/v1/auth/me', undefined, { cookie: 'hop_session=forged-token-value' });
+    const me = await hop.requestAs(null, 'GET', '/api/v1/auth/me', undefined, { cookie: 'hop_session=forged-token-value' });
     assert.equal(me.status, 401);
     assert.equal(me.body.error.code, 'SESSION_INVALID');
   });
 
   test('logout revokes the session', async () => {
     const signedIn = await login(hop, 'hoa.nt', adminPassword);
-    const logout = await hop.request('POST', '/api/v1/auth/logout', undefined, {
+    const logout = await hop.requestAs(null, 'POST', '/api/v1/auth/logout', undefined, {
       cookie: signedIn.cookie!,
       'x-csrf-token': signedIn.body.csrfToken,
     });
     assert.equal(logout.status, 204);
     assert.match(logout.headers.get('set-cookie') ?? '', /hop_session=;/);
 
-    const me = await hop.request('GET', '/api/v1/auth/me', undefined, { cookie: signedIn.cookie! });
+    const me = await hop.requestAs(null, 'GET', '/api/v1/auth/me', undefined, { cookie: signedIn.cookie! });
     assert.equal(me.status, 401);
     assert.equal(me.body.error.code, 'SESSION_INVALID');
   });
 
   test('CSRF token missing is rejected', async () => {
     const signedIn = await login(hop, 'hoa.nt', adminPassword);
-    const missing = await hop.request('POST', '/api/v1/auth/logout', undefined, { cookie: signedIn.cookie! });
+    const missing = await hop.requestAs(null, 'POST', '/api/v1/auth/logout', undefined, { cookie: signedIn.cookie! });
     assert.equal(missing.status, 403);
     assert.equal(missing.body.error.code, 'CSRF_TOKEN_INVALID');
 
-    const wrong = await hop.request('POST', '/api/v1/admin/api-keys', { name: 'x' }, { cookie: signedIn.cookie!, 'x-csrf-token': 'wrong' });
+    const wrong = await hop.requestAs(null, 'POST', '/api/v1/admin/api-keys', { name: 'x' }, { cookie: signedIn.cookie!, 'x-csrf-token': 'wrong' });
     assert.equal(wrong.status, 403);
     assert.equal(wrong.body.error.code, 'CSRF_TOKEN_INVALID');
 
-    const me = await hop.request('GET', '/api/v1/auth/me', undefined, { cookie: signedIn.cookie! });
+    const me = await hop.requestAs(null, 'GET', '/api/v1/auth/me', undefined, { cookie: signedIn.cookie! });
     assert.equal(me.status, 200, 'the session survives a rejected request');
   });
 
@@ -257,13 +257,13 @@ describe('sign-in on the embedded default', () => {
       .set({ expires_at: new Date(Date.now() - 1000) })
       .where('id', '=', sha256Hex(token))
       .execute();
-    const me = await hop.request('GET', '/api/v1/auth/me', undefined, { cookie: signedIn.cookie! });
+    const me = await hop.requestAs(null, 'GET', '/api/v1/auth/me', undefined, { cookie: signedIn.cookie! });
     assert.equal(me.status, 401);
     assert.equal(me.body.error.code, 'SESSION_EXPIRED');
   });
 
   test('existing routes stay open', async () => {
-    const listed = await hop.request('GET', '/api/v1/meetings', undefined, { cookie: 'hop_session=forged-token-value' });
+    const listed = await hop.requestAs(null, 'GET', '/api/v1/meetings', undefined, { cookie: 'hop_session=forged-token-value' });
     assert.equal(listed.status, 200);
   });
 
@@ -271,7 +271,7 @@ describe('sign-in on the embedded default', () => {
     const signedIn = await login(hop, 'hoa.nt', adminPassword);
     const admin = { cookie: signedIn.cookie!, 'x-csrf-token': signedIn.body.csrfToken };
 
-    const created = await hop.request('POST', '/api/v1/admin/api-keys', { name: 'Cổng dịch vụ công', scopes: ['meetings:read', 'meetings:write'] }, admin);
+    const created = await hop.requestAs(null, 'POST', '/api/v1/admin/api-keys', { name: 'Cổng dịch vụ công', scopes: ['meetings:read', 'meetings:write'] }, admin);
     assert.equal(created.status, 201);
     const token: string = created.body.token;
     assert.match(token, /^hop_[0-9a-f]{8}_[A-Za-z0-9_-]{43}$/);
@@ -284,62 +284,62 @@ describe('sign-in on the embedded default', () => {
     assert.match(stored.secret_hash, /^[0-9a-f]{64}$/);
     assert.equal(token.includes(stored.secret_hash), false, 'only the hash is stored');
 
-    const listed = await hop.request('GET', '/api/v1/admin/api-keys', undefined, admin);
+    const listed = await hop.requestAs(null, 'GET', '/api/v1/admin/api-keys', undefined, admin);
     assert.equal(listed.status, 200);
     const item = listed.body.apiKeys.find((key: { id: string }) => key.id === created.body.apiKey.id);
     assert.equal(item.prefix, created.body.apiKey.prefix);
     assert.equal(JSON.stringify(listed.body).includes(token), false, 'the list never shows the secret');
 
-    const me = await hop.request('GET', '/api/v1/auth/me', undefined, { authorization: `Bearer ${token}` });
+    const me = await hop.requestAs(null, 'GET', '/api/v1/auth/me', undefined, { authorization: `Bearer ${token}` });
     assert.equal(me.status, 200);
     assert.deepEqual(me.body, { kind: 'api-key', keyId: created.body.apiKey.id, scopes: ['meetings:read', 'meetings:write'] });
     const used = await hop.platform.database.db.selectFrom('api_key').select('last_used_at').where('id', '=', created.body.apiKey.id).executeTakeFirstOrThrow();
     assert.ok(used.last_used_at, 'last_used_at is set');
 
-    const byKey = await hop.request('POST', '/api/v1/admin/api-keys', { name: 'key from key' }, { authorization: `Bearer ${token}` });
+    const byKey = await hop.requestAs(null, 'POST', '/api/v1/admin/api-keys', { name: 'key from key' }, { authorization: `Bearer ${token}` });
     assert.equal(byKey.status, 403, 'a bearer request needs no CSRF token but an API key is not an admin');
     assert.equal(byKey.body.error.code, 'ADMIN_REQUIRED');
 
-    const revoked = await hop.request('DELETE', `/api/v1/admin/api-keys/${created.body.apiKey.id}`, undefined, admin);
+    const revoked = await hop.requestAs(null, 'DELETE', `/api/v1/admin/api-keys/${created.body.apiKey.id}`, undefined, admin);
     assert.equal(revoked.status, 200);
     assert.ok(revoked.body.apiKey.revokedAt);
 
-    const afterRevoke = await hop.request('GET', '/api/v1/auth/me', undefined, { authorization: `Bearer ${token}` });
+    const afterRevoke = await hop.requestAs(null, 'GET', '/api/v1/auth/me', undefined, { authorization: `Bearer ${token}` });
     assert.equal(afterRevoke.status, 401);
     assert.equal(afterRevoke.body.error.code, 'API_KEY_REVOKED');
 
-    const unknown = await hop.request('DELETE', '/api/v1/admin/api-keys/00000000-0000-4000-8000-000000000000', undefined, admin);
+    const unknown = await hop.requestAs(null, 'DELETE', '/api/v1/admin/api-keys/00000000-0000-4000-8000-000000000000', undefined, admin);
     assert.equal(unknown.status, 404);
     assert.equal(unknown.body.error.code, 'API_KEY_NOT_FOUND');
   });
 
   test('API key with a wrong secret', async () => {
     const signedIn = await login(hop, 'hoa.nt', adminPassword);
-    const created = await hop.request('POST', '/api/v1/admin/api-keys', { name: 'Hệ thống văn bản' }, { cookie: signedIn.cookie!, 'x-csrf-token': signedIn.body.csrfToken });
+    const created = await hop.requestAs(null, 'POST', '/api/v1/admin/api-keys', { name: 'Hệ thống văn bản' }, { cookie: signedIn.cookie!, 'x-csrf-token': signedIn.body.csrfToken });
     assert.equal(created.status, 201);
     const token: string = created.body.token;
     const tampered = `${token.slice(0, -1)}${token.endsWith('A') ? 'B' : 'A'}`;
-    const me = await hop.request('GET', '/api/v1/auth/me', undefined, { authorization: `Bearer ${tampered}` });
+    const me = await hop.requestAs(null, 'GET', '/api/v1/auth/me', undefined, { authorization: `Bearer ${tampered}` });
     assert.equal(me.status, 401);
     assert.equal(me.body.error.code, 'API_KEY_INVALID');
   });
 
   test('garbage bearer is rejected', async () => {
     for (const authorization of ['Bearer garbage', 'Bearer hop_zz_zz', 'Basic aG9wOmhvcA==', 'Bearer']) {
-      const me = await hop.request('GET', '/api/v1/auth/me', undefined, { authorization });
+      const me = await hop.requestAs(null, 'GET', '/api/v1/auth/me', undefined, { authorization });
       assert.equal(me.status, 401, authorization);
       assert.equal(me.body.error.code, 'API_KEY_INVALID', authorization);
     }
   });
 
   test('admin routes need an admin', async () => {
-    const anonymous = await hop.request('GET', '/api/v1/admin/api-keys');
+    const anonymous = await hop.requestAs(null, 'GET', '/api/v1/admin/api-keys');
     assert.equal(anonymous.status, 401);
     assert.equal(anonymous.body.error.code, 'AUTH_REQUIRED');
 
     const member = await login(hop, 'binh.tv', memberPassword);
     assert.equal(member.status, 200);
-    const listed = await hop.request('GET', '/api/v1/admin/api-keys', undefined, { cookie: member.cookie! });
+    const listed = await hop.requestAs(null, 'GET', '/api/v1/admin/api-keys', undefined, { cookie: member.cookie! });
     assert.equal(listed.status, 403);
     assert.equal(listed.body.error.code, 'ADMIN_REQUIRED');
   });
@@ -347,10 +347,10 @@ describe('sign-in on the embedded default', () => {
   test('API key request is validated', async () => {
     const signedIn = await login(hop, 'hoa.nt', adminPassword);
     const admin = { cookie: signedIn.cookie!, 'x-csrf-token': signedIn.body.csrfToken };
-    const badScope = await hop.request('POST', '/api/v1/admin/api-keys', { name: 'x', scopes: ['Meetings Read'] }, admin);
+    const badScope = await hop.requestAs(null, 'POST', '/api/v1/admin/api-keys', { name: 'x', scopes: ['Meetings Read'] }, admin);
     assert.equal(badScope.status, 400);
     assert.equal(badScope.body.error.code, 'VALIDATION_FAILED');
-    const noName = await hop.request('POST', '/api/v1/admin/api-keys', { scopes: [] }, admin);
+    const noName = await hop.requestAs(null, 'POST', '/api/v1/admin/api-keys', { scopes: [] }, admin);
     assert.equal(noName.status, 400);
   });
 
@@ -385,20 +385,20 @@ describe('sign-in on PostgreSQL', () => {
     const failed = await hop.platform.database.db.selectFrom('local_account').select('failed_attempts').executeTakeFirstOrThrow();
     assert.equal(failed.failed_attempts, 1);
 
-    const created = await hop.request('POST', '/api/v1/admin/api-keys', { name: 'Tích hợp', scopes: ['meetings:read'] }, admin);
+    const created = await hop.requestAs(null, 'POST', '/api/v1/admin/api-keys', { name: 'Tích hợp', scopes: ['meetings:read'] }, admin);
     assert.equal(created.status, 201);
-    const me = await hop.request('GET', '/api/v1/auth/me', undefined, { authorization: `Bearer ${created.body.token}` });
+    const me = await hop.requestAs(null, 'GET', '/api/v1/auth/me', undefined, { authorization: `Bearer ${created.body.token}` });
     assert.equal(me.status, 200);
     assert.deepEqual(me.body.scopes, ['meetings:read']);
 
-    const revoked = await hop.request('DELETE', `/api/v1/admin/api-keys/${created.body.apiKey.id}`, undefined, admin);
+    const revoked = await hop.requestAs(null, 'DELETE', `/api/v1/admin/api-keys/${created.body.apiKey.id}`, undefined, admin);
     assert.equal(revoked.status, 200);
-    const afterRevoke = await hop.request('GET', '/api/v1/auth/me', undefined, { authorization: `Bearer ${created.body.token}` });
+    const afterRevoke = await hop.requestAs(null, 'GET', '/api/v1/auth/me', undefined, { authorization: `Bearer ${created.body.token}` });
     assert.equal(afterRevoke.body.error.code, 'API_KEY_REVOKED');
 
-    const logout = await hop.request('POST', '/api/v1/auth/logout', undefined, admin);
+    const logout = await hop.requestAs(null, 'POST', '/api/v1/auth/logout', undefined, admin);
     assert.equal(logout.status, 204);
-    const meAfter = await hop.request('GET', '/api/v1/auth/me', undefined, { cookie: signedIn.cookie! });
+    const meAfter = await hop.requestAs(null, 'GET', '/api/v1/auth/me', undefined, { cookie: signedIn.cookie! });
     assert.equal(meAfter.body.error.code, 'SESSION_INVALID');
   });
 });

@@ -1,11 +1,13 @@
-import { randomUUID } from 'node:crypto';
+import { randomUUID, timingSafeEqual } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { serveStatic } from '@hono/node-server/serve-static';
 import { Hono, type Context } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { secureHeaders } from 'hono/secure-headers';
-import { errorBody, type ErrorCode } from '../../lib/errors.ts';
+import { decide, type Action, type Principal as PolicyPrincipal } from '../../lib/domain/policy.ts';
+import { errorBody, errorCatalog, type ErrorCode } from '../../lib/errors.ts';
+import { authenticate } from '../auth/principal.ts';
 import type { Logger } from '../../lib/log.ts';
 import type { FunctionEvent } from '../../lib/runtime/function.ts';
 import type { Invoker } from '../invoker.ts';
@@ -34,6 +36,35 @@ function headerRecord(headers: Headers): Record<string, string> {
     if (key !== 'cookie' && key !== 'authorization') record[key] = value;
   });
   return record;
+}
+
+/**
+ * Lets the request through when its principal may do `action` by the policy,
+ * and answers 401 (no or invalid credentials), 403 (CSRF token or policy) or
+ * nothing otherwise. Only actions that need no meeting context are gated here;
+ * meeting actions are decided inside the functions.
+ */
+async function checkPermission(c: Context, action: Action, log: Logger): Promise<Response | undefined> {
+  const auth = await authenticate(c);
+  if (!auth.ok) return jsonError(c, auth.code, errorCatalog[auth.code].status);
+  if (auth.principal === null) return jsonError(c, 'AUTH_REQUIRED', errorCatalog.AUTH_REQUIRED.status);
+
+  const unsafe = c.req.method !== 'GET' && c.req.method !== 'HEAD';
+  if (unsafe && auth.principal.kind === 'user' && auth.csrfToken !== null) {
+    const given = c.req.header('x-csrf-token') ?? '';
+    const expected = auth.csrfToken;
+    const same = given.length === expected.length && timingSafeEqual(Buffer.from(given), Buffer.from(expected));
+    if (!same) return jsonError(c, 'CSRF_TOKEN_INVALID', errorCatalog.CSRF_TOKEN_INVALID.status);
+  }
+
+  const principal: PolicyPrincipal =
+    auth.principal.kind === 'user'
+      ? { kind: 'user', userId: auth.principal.userId, systemRole: auth.principal.systemRole, unitIds: [] }
+      : auth.principal;
+  const decision = decide(principal, action);
+  if (decision.allow) return undefined;
+  log.info({ action, reason: decision.reason, principal: auth.principal.kind }, 'permission denied');
+  return jsonError(c, 'PERMISSION_DENIED', 403, { action });
 }
 
 /**
@@ -93,6 +124,11 @@ export async function createApp(options: AppOptions): Promise<Hono> {
   for (const fn of options.functions) {
     if (!fn.route) continue;
     app.on(fn.route.method, fn.route.path, async (c) => {
+      if (fn.permission) {
+        const refused = await checkPermission(c, fn.permission, log);
+        if (refused) return refused;
+      }
+
       let body: unknown = undefined;
       if (c.req.method !== 'GET' && c.req.method !== 'HEAD') {
         const text = await c.req.text();

@@ -19,27 +19,28 @@ const columns: Action[] = [
   'attendance.read-own',
   'document.read',
   'document.upload',
+  'directory.read',
   'directory.manage',
   'audit.read',
   'api-key.manage',
 ];
 
 const expected: Record<string, string> = {
-  //                                       cr rd up jn lb am ar ao dr du dm au ak
-  'admin, other unit, not invited':       'Y  Y  Y  .  .  .  Y  .  Y  Y  Y  Y  Y',
-  'organiser, own unit, not invited':     'Y  Y  Y  .  .  .  Y  .  Y  Y  .  .  .',
-  'organiser, other unit':                '.  .  .  .  .  .  .  .  .  .  .  .  .',
-  'member as chair':                      '.  Y  Y  Y  Y  Y  Y  Y  Y  Y  .  .  .',
-  'member as secretary':                  '.  Y  Y  Y  Y  Y  Y  Y  Y  Y  .  .  .',
-  'member as participant':                '.  Y  .  Y  .  .  .  Y  Y  Y  .  .  .',
-  'member as observer':                   '.  Y  .  Y  .  .  .  Y  Y  .  .  .  .',
-  'member, own unit, not invited':        '.  .  .  .  .  .  .  .  .  .  .  .  .',
-  'member, other unit':                   '.  .  .  .  .  .  .  .  .  .  .  .  .',
-  'guest, invited, during meeting':       '.  Y  .  Y  .  .  .  Y  .  .  .  .  .',
-  'guest, invited, next week':            '.  Y  .  .  .  .  .  Y  .  .  .  .  .',
-  'guest, not invited':                   '.  .  .  .  .  .  .  .  .  .  .  .  .',
-  'API key, meetings and documents read': '.  Y  .  .  .  .  .  .  Y  .  .  .  .',
-  'not signed in':                        '.  .  .  .  .  .  .  .  .  .  .  .  .',
+  //                                       cr rd up jn lb am ar ao dr du rd dm au ak
+  'admin, other unit, not invited':       'Y  Y  Y  .  .  .  Y  .  Y  Y  Y  Y  Y  Y',
+  'organiser, own unit, not invited':     'Y  Y  Y  .  .  .  Y  .  Y  Y  Y  .  .  .',
+  'organiser, other unit':                '.  .  .  .  .  .  .  .  .  .  Y  .  .  .',
+  'member as chair':                      '.  Y  Y  Y  Y  Y  Y  Y  Y  Y  Y  .  .  .',
+  'member as secretary':                  '.  Y  Y  Y  Y  Y  Y  Y  Y  Y  Y  .  .  .',
+  'member as participant':                '.  Y  .  Y  .  .  .  Y  Y  Y  Y  .  .  .',
+  'member as observer':                   '.  Y  .  Y  .  .  .  Y  Y  .  Y  .  .  .',
+  'member, own unit, not invited':        '.  .  .  .  .  .  .  .  .  .  Y  .  .  .',
+  'member, other unit':                   '.  .  .  .  .  .  .  .  .  .  Y  .  .  .',
+  'guest, invited, during meeting':       '.  Y  .  Y  .  .  .  Y  .  .  .  .  .  .',
+  'guest, invited, next week':            '.  Y  .  .  .  .  .  Y  .  .  .  .  .  .',
+  'guest, not invited':                   '.  .  .  .  .  .  .  .  .  .  .  .  .  .',
+  'API key, meetings and documents read': '.  Y  .  .  .  .  .  .  Y  .  .  .  .  .',
+  'not signed in':                        '.  .  .  .  .  .  .  .  .  .  .  .  .  .',
 };
 
 test('matrix covers every action', () => {

@@ -39,6 +39,7 @@ export const actions = {
   'attendance.read-own': { scope: null, about: 'see their own attendance' },
   'document.read': { scope: 'documents:read', about: 'list and download meeting documents' },
   'document.upload': { scope: 'documents:write', about: 'upload documents and reports to a meeting' },
+  'directory.read': { scope: 'directory:read', about: 'list units and search people' },
   'directory.manage': { scope: 'directory:write', about: 'create, change and disable units and users' },
   'audit.read': { scope: 'audit:read', about: 'query and export the audit log' },
   'api-key.manage': { scope: null, about: 'issue and revoke API keys' },
@@ -88,6 +89,9 @@ export function decide(
   const leads = meetingRole === 'chair' || meetingRole === 'secretary';
 
   switch (action) {
+    case 'directory.read':
+      return systemRole === 'guest' ? deny('guests do not browse the directory') : allow(`signed in as ${systemRole}`);
+
     case 'directory.manage':
     case 'audit.read':
     case 'api-key.manage':

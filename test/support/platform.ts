@@ -3,10 +3,17 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { loadConfig } from '../../gateway/config.ts';
 import { startPlatform, type Platform } from '../../gateway/platform.ts';
+import { createApiKey } from '../../gateway/auth/api-keys.ts';
+import { actions } from '../../lib/domain/policy.ts';
+import { randomUUID } from 'node:crypto';
 
 export interface TestPlatform {
   platform: Platform;
   baseUrl: string;
+  /** Bearer token of an admin API key with every scope; `request` sends it unless told otherwise. */
+  adminToken: string;
+  /** Sends a request with the given Authorization token, or with none when `token` is null. */
+  requestAs(token: string | null, method: string, urlPath: string, body?: unknown, headers?: Record<string, string>): Promise<{ status: number; body: any; headers: Headers }>;
   request(method: string, urlPath: string, body?: unknown, headers?: Record<string, string>): Promise<{ status: number; body: any; headers: Headers }>;
   stop(): Promise<void>;
 }
@@ -30,31 +37,50 @@ export async function startTestPlatform(env: Record<string, string | undefined> 
   });
   const platform = await startPlatform(config);
   const baseUrl = `http://127.0.0.1:${platform.port}`;
+  const adminToken = await createAdminToken(platform);
+
+  const requestAs: TestPlatform['requestAs'] = async (token, method, urlPath, body, headers = {}) => {
+    const init: RequestInit = { method, headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...headers } };
+    if (body !== undefined) {
+      init.body = typeof body === 'string' ? body : JSON.stringify(body);
+      (init.headers as Record<string, string>)['content-type'] ??= 'application/json';
+    }
+    const response = await fetch(`${baseUrl}${urlPath}`, init);
+    const text = await response.text();
+    let parsed: unknown = text;
+    try {
+      parsed = JSON.parse(text);
+    } catch {
+      // not JSON: keep the text
+    }
+    return { status: response.status, body: parsed, headers: response.headers };
+  };
 
   return {
     platform,
     baseUrl,
-    async request(method, urlPath, body, headers = {}) {
-      const init: RequestInit = { method, headers: { ...headers } };
-      if (body !== undefined) {
-        init.body = typeof body === 'string' ? body : JSON.stringify(body);
-        (init.headers as Record<string, string>)['content-type'] ??= 'application/json';
-      }
-      const response = await fetch(`${baseUrl}${urlPath}`, init);
-      const text = await response.text();
-      let parsed: unknown = text;
-      try {
-        parsed = JSON.parse(text);
-      } catch {
-        // not JSON: keep the text
-      }
-      return { status: response.status, body: parsed, headers: response.headers };
-    },
+    adminToken,
+    requestAs,
+    request: (method, urlPath, body, headers) => requestAs(adminToken, method, urlPath, body, headers),
     async stop() {
       await platform.stop();
       await rm(dataDir, { recursive: true, force: true });
     },
   };
+}
+
+/** Every API key scope the policy knows. */
+export const allScopes = [...new Set(Object.values(actions).map((action) => action.scope).filter((scope) => scope !== null))];
+
+/** Creates an admin person and an API key of theirs with every scope; returns the key's bearer token. */
+async function createAdminToken(platform: Platform): Promise<string> {
+  const adminId = randomUUID();
+  await platform.database.db
+    .insertInto('app_user')
+    .values({ id: adminId, display_name: 'Quản trị kiểm thử', name_search: 'quan tri kiem thu', email: null, phone: null, system_role: 'admin', external_id: null, disabled_at: null, updated_at: new Date() })
+    .execute();
+  const { token } = await createApiKey(platform.database.db, { name: 'test admin', scopes: allScopes, createdBy: adminId });
+  return token;
 }
 
 /** Builds a valid meeting request starting one hour from now; `overrides` replace its fields. */
