@@ -317,7 +317,12 @@ function permissionsMarkdown(): string {
     );
     lines.push(`| ${subject.name} | ${cells.join(' | ')} |`);
   }
-  lines.push('', 'NOTE: the HTTP API does not enforce this policy yet; sign-in and enforcement come next.');
+  lines.push(
+    '',
+    'Routes enforce an action through the `com.hop.permission` annotation in `stack.yml`: the directory',
+    'routes do. NOTE: the meeting routes do not enforce the policy yet; anyone who reaches the API can',
+    'schedule, list and cancel meetings, and joining needs only the invitation key.',
+  );
   return `${lines.join('\n')}\n`;
 }
 
