@@ -85,6 +85,12 @@ export const errorCatalog = {
     vi: 'Phòng họp trực tuyến đang được chuẩn bị. Vui lòng thử lại sau ít giây.',
     en: 'The meeting room is not provisioned yet; retry in a few seconds.',
   },
+  MEDIA_OFF: {
+    status: 503,
+    retryable: false,
+    vi: 'Hệ thống chưa bật máy chủ hình ảnh và âm thanh, nên chưa vào phòng họp trực tuyến được. Vui lòng báo quản trị viên.',
+    en: 'Media is off: no Janus server is configured or installed.',
+  },
   MEDIA_UNAVAILABLE: {
     status: 503,
     retryable: true,

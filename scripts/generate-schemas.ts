@@ -180,7 +180,7 @@ const operations: Operation[] = [
     summary: 'Join details for an invited participant (never the room secret)',
     request: 'join-request',
     response: { status: 200, schema: 'join-details-response', description: 'What the browser needs to enter the VideoRoom' },
-    errors: ['MEETING_NOT_FOUND', 'NOT_INVITED', 'MEETING_CANCELLED', 'MEETING_ENDED', 'ROOM_NOT_READY', 'MEDIA_UNAVAILABLE'],
+    errors: ['MEETING_NOT_FOUND', 'NOT_INVITED', 'MEETING_CANCELLED', 'MEETING_ENDED', 'ROOM_NOT_READY', 'MEDIA_OFF', 'MEDIA_UNAVAILABLE'],
   },
 ];
 

@@ -183,7 +183,6 @@ function showCreated(meeting) {
   }
   box.replaceChildren(heading, list);
   box.hidden = false;
-  box.scrollIntoView({ behavior: 'smooth', block: 'start' });
 }
 
 async function onSubmit(event) {
@@ -225,6 +224,8 @@ async function onSubmit(event) {
   addParticipantRow('chair');
   addParticipantRow();
   await loadMeetings();
+  // Scrolled after the list reloads, because the new meeting row pushes the box down.
+  document.getElementById('created').scrollIntoView({ behavior: 'smooth', block: 'start' });
 }
 
 function init() {

@@ -115,7 +115,33 @@ export function formatTime(iso, timeZone) {
 export function errorMessage(body) {
   const error = body && body.error;
   if (!error) return t().networkError;
-  const text = language() === 'en' ? error.message_en || error.message : error.message;
-  const fields = Array.isArray(error.details) ? error.details.map((item) => `${item.path}: ${item.message}`).join('; ') : '';
-  return fields ? `${text} (${fields})` : text;
+  if (!Array.isArray(error.details)) return language() === 'en' ? error.message_en || error.message : error.message;
+
+  // The details are in English for developers; Vietnamese readers get the names of the fields instead.
+  if (language() === 'en') {
+    const fields = error.details.map((item) => `${item.path}: ${item.message}`).join('; ');
+    return `${error.message_en || error.message} (${fields})`;
+  }
+  const labels = [...new Set(error.details.map((item) => fieldLabel(item.path)))];
+  return `${error.message} (${labels.join(', ')})`;
+}
+
+const fieldLabels = {
+  title: 'title',
+  description: 'description',
+  startsAt: 'startTime',
+  endsAt: 'endTime',
+  timeZone: 'timeZone',
+  participants: 'participants',
+};
+
+/** Returns the form label of an API field path such as "participants.0.email". */
+function fieldLabel(path) {
+  const [field, index, subfield] = String(path).split('.');
+  const text = t();
+  if (field === 'participants' && index !== undefined) {
+    const part = subfield === 'name' ? text.participantName : subfield ? text.contact : '';
+    return `${text.participants} ${Number(index) + 1}${part ? `: ${part}` : ''}`;
+  }
+  return text[fieldLabels[field]] ?? field;
 }

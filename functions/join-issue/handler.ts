@@ -45,7 +45,7 @@ export const handler = httpFunction({
     let room = await deps.db.selectFrom('room').selectAll().where('meeting_id', '=', meetingId).executeTakeFirst();
     if (deps.media === null) {
       deps.log.warn({ fn: name, meetingId, roomError: room?.last_error }, 'join rejected: media is off');
-      throw new HopError('MEDIA_UNAVAILABLE', { details: { meetingId } });
+      throw new HopError('MEDIA_OFF', { details: { meetingId } });
     }
     if (room?.status === 'failed') {
       // The room failed while media was off; media is on now, so provision it here.

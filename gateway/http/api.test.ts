@@ -90,7 +90,7 @@ describe('HTTP API on the embedded default', () => {
     const key = created.body.participants[0].inviteKey;
     const join = await hop.request('POST', `/api/v1/meetings/${created.body.id}/join`, { inviteKey: key });
     assert.equal(join.status, 503);
-    assert.equal(join.body.error.code, 'MEDIA_UNAVAILABLE');
+    assert.equal(join.body.error.code, 'MEDIA_OFF');
   });
 
   test('cancel is idempotent', async () => {

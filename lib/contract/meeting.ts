@@ -70,7 +70,7 @@ export const participantInputSchema = z
 export const createMeetingRequestSchema = z
   .object({
     title: text(300),
-    description: z.union([z.literal(''), text(5000, { multiline: true })]).optional(),
+    description: z.preprocess((value) => (value === '' ? undefined : value), text(5000, { multiline: true }).optional()),
     startsAt: meetingInstant,
     endsAt: meetingInstant,
     timeZone: z.string().max(64).default(DEFAULT_TIME_ZONE),
