@@ -133,6 +133,7 @@ export class KafkaBridge {
       },
       body,
       params: {},
+      principal: { kind: 'anonymous' },
     };
 
     for (let attempt = 1; ; attempt++) {

@@ -43,7 +43,7 @@ export class CronScheduler {
     }
     this.#running.add(name);
     try {
-      const result = await this.#invoker.invoke(name, { method: 'POST', path: '/', query: {}, headers: {}, body: {}, params: {} });
+      const result = await this.#invoker.invoke(name, { method: 'POST', path: '/', query: {}, headers: {}, body: {}, params: {}, principal: { kind: 'anonymous' } });
       if (result.status >= 400) this.#log.warn({ fn: name, status: result.status }, 'cron function returned an error');
     } catch (error) {
       this.#log.error({ err: error, fn: name }, 'cron function failed');

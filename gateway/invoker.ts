@@ -3,7 +3,7 @@ import { pathToFileURL } from 'node:url';
 import { errorBody } from '../lib/errors.ts';
 import type { Logger } from '../lib/log.ts';
 import type { Dependencies } from '../lib/runtime/dependencies.ts';
-import { encodeRouteParams, invokeHandler, type FunctionEvent, type FunctionHandler, type FunctionResult } from '../lib/runtime/function.ts';
+import { encodeHeaderJson, encodeRouteParams, invokeHandler, type FunctionEvent, type FunctionHandler, type FunctionResult } from '../lib/runtime/function.ts';
 import type { RegisteredFunction } from './registry.ts';
 
 /**
@@ -93,7 +93,8 @@ export class OpenFaasInvoker implements Invoker {
     const url = new URL(`${this.#baseUrl}/function/${name}`);
     for (const [key, value] of Object.entries(event.query)) url.searchParams.set(key, value);
 
-    const headers: Record<string, string> = { ...event.headers, 'x-hop-route-params': encodeRouteParams(event.params) };
+    const headers: Record<string, string> = { ...event.headers, 'x-hop-route-params': encodeRouteParams(event.params),
+      'x-hop-principal': encodeHeaderJson(event.principal) };
     delete headers['content-length'];
     delete headers.host;
     const hasBody = event.method !== 'GET' && event.method !== 'HEAD';

@@ -142,6 +142,8 @@ export async function startPlatform(config: GatewayConfig, log: Logger = rootLog
       log: log.child({ module: 'http' }),
       maxBodyBytes: env.HOP_MAX_BODY_BYTES,
       rootDir: repositoryRoot,
+      loadUnitIds: async (userId) =>
+        (await database.db.selectFrom('membership').select('unit_id').where('user_id', '=', userId).execute()).map((row) => row.unit_id),
       readiness: async () => ({
         database: await check(() => database.ping()),
         bus: await check(() => bus.ping()),

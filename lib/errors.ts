@@ -67,6 +67,12 @@ export const errorCatalog = {
     vi: 'Bạn không có trong thành phần tham dự cuộc họp này. Hãy dùng đúng đường dẫn trong giấy mời họp.',
     en: 'This invitation key does not belong to a participant of the meeting.',
   },
+  OUTSIDE_GUEST_WINDOW: {
+    status: 403,
+    retryable: false,
+    vi: 'Khách mời chỉ vào được phòng họp từ 30 phút trước giờ họp đến khi cuộc họp kết thúc.',
+    en: 'Guests can join only from 30 minutes before the start until the end of the meeting.',
+  },
   MEETING_CANCELLED: {
     status: 409,
     retryable: false,

@@ -319,9 +319,12 @@ function permissionsMarkdown(): string {
   }
   lines.push(
     '',
-    'Routes enforce an action through the `com.hop.permission` annotation in `stack.yml`: the directory',
-    'routes do. NOTE: the meeting routes do not enforce the policy yet; anyone who reaches the API can',
-    'schedule, list and cancel meetings, and joining needs only the invitation key.',
+    'Where it is enforced: directory routes through the `com.hop.permission` annotation in `stack.yml`,',
+    'checked by the gateway; meeting routes inside their functions (`lib/domain/meeting-access.ts`),',
+    'because they need the meeting. A caller who may not read a meeting gets 404, so its title does not',
+    'leak. Joining with an invitation key needs no account; a guest\'s key works only in the time window.',
+    '`gateway/meeting-access.test.ts` and `test/e2e/sign-in.test.ts` check this through HTTP and a browser.',
+    'NOTE: lobby, attendance and document actions have no routes yet.',
   );
   return `${lines.join('\n')}\n`;
 }

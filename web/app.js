@@ -68,15 +68,51 @@ function participantFromRow(row) {
   return participant;
 }
 
+/** Sends the person to the sign-in page, to come back here afterwards. */
+function goToSignIn() {
+  window.location.assign(`/login.html?next=${encodeURIComponent(window.location.pathname)}`);
+}
+
 async function api(path, options = {}) {
+  const headers = { 'content-type': 'application/json', ...options.headers };
+  const method = options.method ?? 'GET';
+  // Cookie sessions send the CSRF token they got at sign-in with every change.
+  if (method !== 'GET' && sessionStorage.getItem('hop.csrf')) headers['x-csrf-token'] = sessionStorage.getItem('hop.csrf');
   let response;
   try {
-    response = await fetch(path, { ...options, headers: { 'content-type': 'application/json', ...options.headers } });
+    response = await fetch(path, { ...options, headers });
   } catch {
     return { ok: false, body: null };
   }
   const body = await response.json().catch(() => null);
+  if (response.status === 401) goToSignIn();
   return { ok: response.ok, status: response.status, body };
+}
+
+/** Shows who is signed in and keeps their CSRF token; sends anonymous visitors to sign in. Returns the user. */
+async function loadAccount() {
+  const me = await api('/api/v1/auth/me');
+  if (!me.ok || me.body?.kind !== 'user') return null;
+  if (me.body.csrfToken) sessionStorage.setItem('hop.csrf', me.body.csrfToken);
+  document.getElementById('signed-in-as').textContent = me.body.user.displayName;
+  document.getElementById('sign-out').hidden = false;
+  return me.body.user;
+}
+
+/** Fills the unit picker; an admin may also schedule without a unit. */
+async function loadUnits(user) {
+  const select = document.getElementById('unit');
+  const result = await api('/api/v1/units');
+  const units = result.ok ? result.body.units.filter((unit) => !unit.disabledAt) : [];
+  const options = units.map((unit) => new Option(unit.name, unit.id));
+  if (user?.systemRole === 'admin' || units.length === 0) options.unshift(new Option(t().noUnit, ''));
+  select.replaceChildren(...options);
+}
+
+async function signOut() {
+  await api('/api/v1/auth/logout', { method: 'POST', body: '{}' });
+  sessionStorage.removeItem('hop.csrf');
+  goToSignIn();
 }
 
 function statusBadge(meeting) {
@@ -198,6 +234,7 @@ async function onSubmit(event) {
     .map(participantFromRow)
     .filter((participant) => participant.name);
   const body = {
+    unitId: String(data.get('unitId') ?? '') || undefined,
     title: String(data.get('title') ?? ''),
     description: String(data.get('description') ?? '') || undefined,
     timeZone,
@@ -219,7 +256,9 @@ async function onSubmit(event) {
     return;
   }
   showCreated(result.body);
+  const unit = document.getElementById('unit').value;
   form.reset();
+  document.getElementById('unit').value = unit;
   document.getElementById('participants').replaceChildren();
   addParticipantRow('chair');
   addParticipantRow();
@@ -242,11 +281,17 @@ function init() {
   document.getElementById('add-participant').addEventListener('click', () => addParticipantRow());
   document.getElementById('create').addEventListener('submit', onSubmit);
 
+  document.getElementById('sign-out').addEventListener('click', () => void signOut());
+
   addParticipantRow('chair');
   addParticipantRow();
   applyTexts();
-  void loadMeetings();
-  setInterval(() => void loadMeetings(), 10_000);
+  void loadAccount().then(async (user) => {
+    if (!user) return;
+    await loadUnits(user);
+    await loadMeetings();
+    setInterval(() => void loadMeetings(), 10_000);
+  });
 }
 
 init();

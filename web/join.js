@@ -587,12 +587,16 @@ function markWeakConnection() {
   }, 10_000);
 }
 
-/** Shows "cancelled" instead of "ended" when the room closed because the meeting was cancelled. */
+/**
+ * Shows "cancelled" instead of "ended" when the room closed because the
+ * meeting was cancelled: asking for join details again returns
+ * MEETING_CANCELLED then, and needs no more rights than joining did.
+ */
 async function explainEnd() {
+  const inviteKey = new URLSearchParams(window.location.search).get('k');
   try {
-    const response = await fetch(`/api/v1/meetings/${encodeURIComponent(page.details.meetingId)}`, { headers: { accept: 'application/json' } });
-    const meeting = await response.json();
-    if (page.state === 'ended' && meeting?.status === 'cancelled') setState('ended', TEXT.cancelled);
+    const { body } = await requestJoinDetails(page.details.meetingId, inviteKey);
+    if (page.state === 'ended' && body?.error?.code === 'MEETING_CANCELLED') setState('ended', TEXT.cancelled);
   } catch {
     // The generic "ended" text stays.
   }

@@ -4,6 +4,7 @@ import { hashInviteKey } from '../../lib/domain/invite-key.ts';
 import { isUuid, toIso } from '../../lib/domain/meetings.ts';
 import { eventSource } from '../../lib/contract/events.ts';
 import { provisionRoom, roomRequest } from '../../lib/domain/rooms.ts';
+import { GUEST_EARLY_ENTRY_MS, GUEST_LATE_ENTRY_MS } from '../../lib/domain/policy.ts';
 import { HopError } from '../../lib/errors.ts';
 import { httpFunction } from '../../lib/runtime/function.ts';
 
@@ -21,22 +22,30 @@ const name = 'join-issue';
 export const handler = httpFunction({
   name,
   body: joinRequestSchema,
-  handle: async ({ body, params }, deps) => {
+  handle: async ({ body, params, principal }, deps) => {
     const meetingId = params.id;
     if (!isUuid(meetingId)) throw new HopError('MEETING_NOT_FOUND', { details: { meetingId } });
 
     const meeting = await deps.db.selectFrom('meeting').selectAll().where('id', '=', meetingId).executeTakeFirst();
     if (!meeting) throw new HopError('MEETING_NOT_FOUND', { details: { meetingId } });
 
-    const participant = await deps.db
-      .selectFrom('participant')
-      .select(['id', 'name', 'role'])
-      .where('meeting_id', '=', meetingId)
-      .where('invite_key_hash', '=', hashInviteKey(body.inviteKey))
-      .executeTakeFirst();
+    // The invitation key identifies the participant; without one, the signed-in person does.
+    let participants = deps.db.selectFrom('participant').select(['id', 'name', 'role']).where('meeting_id', '=', meetingId);
+    if (body.inviteKey !== undefined) participants = participants.where('invite_key_hash', '=', hashInviteKey(body.inviteKey));
+    else if (principal.kind === 'user') participants = participants.where('user_id', '=', principal.userId);
+    else if (principal.kind === 'anonymous') throw new HopError('AUTH_REQUIRED');
+    else throw new HopError('VALIDATION_FAILED', { details: [{ path: 'inviteKey', message: 'required unless signed in as a participant' }] });
+    const participant = await participants.orderBy('position').executeTakeFirst();
     if (!participant) {
-      deps.log.info({ fn: name, meetingId }, 'join rejected: invitation key does not match a participant');
+      deps.log.info({ fn: name, meetingId, byKey: body.inviteKey !== undefined }, 'join rejected: not a participant');
       throw new HopError('NOT_INVITED', { details: { meetingId } });
+    }
+
+    const now = deps.now().getTime();
+    const opens = new Date(meeting.starts_at).getTime() - GUEST_EARLY_ENTRY_MS;
+    const closes = new Date(meeting.ends_at).getTime() + GUEST_LATE_ENTRY_MS;
+    if (participant.role === 'guest' && (now < opens || now > closes)) {
+      throw new HopError('OUTSIDE_GUEST_WINDOW', { details: { meetingId, opensAt: new Date(opens).toISOString() } });
     }
 
     if (meeting.status === 'cancelled') throw new HopError('MEETING_CANCELLED', { details: { meetingId } });

@@ -2,6 +2,7 @@ import { eventSource, newEvent } from '../../lib/contract/events.ts';
 import { cancelMeetingRequestSchema } from '../../lib/contract/meeting.ts';
 import { appendToOutbox } from '../../lib/adapters/db/outbox.ts';
 import { isUuid, loadMeeting } from '../../lib/domain/meetings.ts';
+import { loadMeetingContext, requireAllowed } from '../../lib/domain/meeting-access.ts';
 import { HopError } from '../../lib/errors.ts';
 import { httpFunction } from '../../lib/runtime/function.ts';
 
@@ -15,9 +16,14 @@ const name = 'meeting-cancel';
 export const handler = httpFunction({
   name,
   body: cancelMeetingRequestSchema,
-  handle: async ({ body, params }, deps) => {
+  handle: async ({ body, params, principal }, deps) => {
     const meetingId = params.id;
+    if (principal.kind === 'anonymous') throw new HopError('AUTH_REQUIRED');
     if (!isUuid(meetingId)) throw new HopError('MEETING_NOT_FOUND', { details: { meetingId } });
+
+    const context = await loadMeetingContext(deps.db, meetingId, principal);
+    if (!context) throw new HopError('MEETING_NOT_FOUND', { details: { meetingId } });
+    requireAllowed(principal, 'meeting.update', { meetingId, meeting: context });
 
     await deps.db.transaction().execute(async (trx) => {
       const meeting = await trx

@@ -4,6 +4,7 @@ import { createMeetingRequestSchema, isKnownTimeZone } from '../../lib/contract/
 import { appendToOutbox } from '../../lib/adapters/db/outbox.ts';
 import { hashInviteKey, joinPath, newInviteKey } from '../../lib/domain/invite-key.ts';
 import { loadMeeting } from '../../lib/domain/meetings.ts';
+import { requireAllowed } from '../../lib/domain/meeting-access.ts';
 import { HopError } from '../../lib/errors.ts';
 import { httpFunction } from '../../lib/runtime/function.ts';
 
@@ -24,7 +25,20 @@ const MAX_FUTURE_MS = 5 * 366 * 24 * 60 * 60 * 1000;
 export const handler = httpFunction({
   name,
   body: createMeetingRequestSchema,
-  handle: async ({ body }, deps) => {
+  handle: async ({ body, principal }, deps) => {
+    requireAllowed(principal, 'meeting.create', { unitId: body.unitId });
+    if (body.unitId) {
+      const unit = await deps.db.selectFrom('unit').select(['id', 'disabled_at']).where('id', '=', body.unitId).executeTakeFirst();
+      if (!unit) throw new HopError('REFERENCED_UNIT_NOT_FOUND', { details: { unitId: body.unitId } });
+      if (unit.disabled_at) throw new HopError('UNIT_DISABLED', { details: { unitId: body.unitId } });
+    }
+    const userIds = [...new Set(body.participants.flatMap((participant) => (participant.userId ? [participant.userId] : [])))];
+    if (userIds.length > 0) {
+      const found = await deps.db.selectFrom('app_user').select('id').where('id', 'in', userIds).where('disabled_at', 'is', null).execute();
+      const missing = userIds.filter((id) => !found.some((row) => row.id === id));
+      if (missing.length > 0) throw new HopError('USER_NOT_FOUND', { details: { userIds: missing } });
+    }
+
     if (!isKnownTimeZone(body.timeZone)) {
       throw new HopError('UNKNOWN_TIME_ZONE', { details: { timeZone: body.timeZone } });
     }
@@ -62,6 +76,8 @@ export const handler = httpFunction({
           time_zone: body.timeZone,
           status: 'scheduled',
           cancel_reason: null,
+          unit_id: body.unitId ?? null,
+          created_by: principal.kind === 'user' ? principal.userId : null,
           updated_at: deps.now(),
         })
         .execute();
@@ -78,6 +94,7 @@ export const handler = httpFunction({
             phone: participant.phone ?? null,
             role: participant.role,
             invite_key_hash: hashInviteKey(inviteKey),
+            user_id: participant.userId ?? null,
           })),
         )
         .execute();

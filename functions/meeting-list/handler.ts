@@ -1,6 +1,8 @@
 import { z } from 'zod';
 import { meetingStatusSchema } from '../../lib/contract/meeting.ts';
 import { toIso } from '../../lib/domain/meetings.ts';
+import { actions } from '../../lib/domain/policy.ts';
+import { HopError } from '../../lib/errors.ts';
 import { parseOrThrow, httpFunction } from '../../lib/runtime/function.ts';
 
 const querySchema = z.object({
@@ -17,8 +19,12 @@ const querySchema = z.object({
 export const handler = httpFunction({
   name: 'meeting-list',
   body: z.unknown(),
-  handle: async ({ query }, deps) => {
+  handle: async ({ query, principal }, deps) => {
     const filter = parseOrThrow(querySchema, query);
+    if (principal.kind === 'anonymous') throw new HopError('AUTH_REQUIRED');
+    if (principal.kind === 'api-key' && !principal.scopes.includes(actions['meeting.read'].scope)) {
+      throw new HopError('PERMISSION_DENIED', { details: { action: 'meeting.read' } });
+    }
 
     let select = deps.db
       .selectFrom('meeting')
@@ -43,6 +49,24 @@ export const handler = httpFunction({
     if (filter.from) select = select.where('meeting.ends_at', '>', new Date(filter.from));
     if (filter.to) select = select.where('meeting.starts_at', '<', new Date(filter.to));
     if (filter.status) select = select.where('meeting.status', '=', filter.status);
+
+    // The same visibility as meeting.read: admins and keys see all; a person sees the
+    // meetings they are invited to and, as an organiser, those of their units.
+    if (principal.kind === 'user' && principal.systemRole !== 'admin') {
+      const { userId, unitIds, systemRole } = principal;
+      select = select.where((eb) =>
+        eb.or([
+          eb.exists(
+            eb
+              .selectFrom('participant as invited')
+              .select('invited.id')
+              .whereRef('invited.meeting_id', '=', 'meeting.id')
+              .where('invited.user_id', '=', userId),
+          ),
+          ...(systemRole === 'organiser' && unitIds.length > 0 ? [eb('meeting.unit_id', 'in', [...unitIds])] : []),
+        ]),
+      );
+    }
 
     const rows = await select.execute();
     return {

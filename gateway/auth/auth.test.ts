@@ -262,9 +262,12 @@ describe('sign-in on the embedded default', () => {
     assert.equal(me.body.error.code, 'SESSION_EXPIRED');
   });
 
-  test('existing routes stay open', async () => {
+  test('forged cookie acts as anonymous', async () => {
     const listed = await hop.requestAs(null, 'GET', '/api/v1/meetings', undefined, { cookie: 'hop_session=forged-token-value' });
-    assert.equal(listed.status, 200);
+    assert.equal(listed.status, 401);
+    assert.equal(listed.body.error.code, 'AUTH_REQUIRED');
+    const health = await hop.requestAs(null, 'GET', '/healthz', undefined, { cookie: 'hop_session=forged-token-value' });
+    assert.equal(health.status, 200);
   });
 
   test('API key create, use and revoke', async () => {

@@ -22,6 +22,8 @@ export interface AppOptions {
   readiness: ReadinessCheck;
   maxBodyBytes: number;
   rootDir: string;
+  /** The units a signed-in person belongs to, for the policy. */
+  loadUnitIds: (userId: string) => Promise<string[]>;
   /** Extra routes mounted before the API (Janus event intake, local storage links). */
   extend?: (app: Hono) => void;
 }
@@ -39,32 +41,29 @@ function headerRecord(headers: Headers): Record<string, string> {
 }
 
 /**
- * Lets the request through when its principal may do `action` by the policy,
- * and answers 401 (no or invalid credentials), 403 (CSRF token or policy) or
- * nothing otherwise. Only actions that need no meeting context are gated here;
- * meeting actions are decided inside the functions.
+ * Reads the request's credentials into a policy principal, with the units a
+ * signed-in person belongs to. Invalid credentials return their 401 code; the
+ * caller rejects them on gated routes and treats them as anonymous elsewhere,
+ * so a stale cookie does not break the public join page.
  */
-async function checkPermission(c: Context, action: Action, log: Logger): Promise<Response | undefined> {
+async function requestPrincipal(
+  c: Context,
+  loadUnitIds: (userId: string) => Promise<string[]>,
+): Promise<{ principal: PolicyPrincipal; csrfToken: string | null } | { error: ErrorCode }> {
   const auth = await authenticate(c);
-  if (!auth.ok) return jsonError(c, auth.code, errorCatalog[auth.code].status);
-  if (auth.principal === null) return jsonError(c, 'AUTH_REQUIRED', errorCatalog.AUTH_REQUIRED.status);
+  if (!auth.ok) return { error: auth.code };
+  if (auth.principal === null) return { principal: { kind: 'anonymous' }, csrfToken: null };
+  if (auth.principal.kind === 'api-key') return { principal: auth.principal, csrfToken: null };
+  const { userId, systemRole } = auth.principal;
+  return { principal: { kind: 'user', userId, systemRole, unitIds: await loadUnitIds(userId) }, csrfToken: auth.csrfToken };
+}
 
-  const unsafe = c.req.method !== 'GET' && c.req.method !== 'HEAD';
-  if (unsafe && auth.principal.kind === 'user' && auth.csrfToken !== null) {
-    const given = c.req.header('x-csrf-token') ?? '';
-    const expected = auth.csrfToken;
-    const same = given.length === expected.length && timingSafeEqual(Buffer.from(given), Buffer.from(expected));
-    if (!same) return jsonError(c, 'CSRF_TOKEN_INVALID', errorCatalog.CSRF_TOKEN_INVALID.status);
-  }
-
-  const principal: PolicyPrincipal =
-    auth.principal.kind === 'user'
-      ? { kind: 'user', userId: auth.principal.userId, systemRole: auth.principal.systemRole, unitIds: [] }
-      : auth.principal;
-  const decision = decide(principal, action);
-  if (decision.allow) return undefined;
-  log.info({ action, reason: decision.reason, principal: auth.principal.kind }, 'permission denied');
-  return jsonError(c, 'PERMISSION_DENIED', 403, { action });
+/** Checks the CSRF token of a cookie session on an unsafe method; true when the request may go on. */
+function csrfValid(c: Context, csrfToken: string | null): boolean {
+  if (c.req.method === 'GET' || c.req.method === 'HEAD' || csrfToken === null) return true;
+  const given = Buffer.from(c.req.header('x-csrf-token') ?? '');
+  const expected = Buffer.from(csrfToken);
+  return given.length === expected.length && timingSafeEqual(given, expected);
 }
 
 /**
@@ -124,9 +123,19 @@ export async function createApp(options: AppOptions): Promise<Hono> {
   for (const fn of options.functions) {
     if (!fn.route) continue;
     app.on(fn.route.method, fn.route.path, async (c) => {
+      const resolved = await requestPrincipal(c, options.loadUnitIds);
+      if ('error' in resolved && fn.permission) return jsonError(c, resolved.error, errorCatalog[resolved.error].status);
+      const principal: PolicyPrincipal = 'error' in resolved ? { kind: 'anonymous' } : resolved.principal;
+      if ('principal' in resolved && !csrfValid(c, resolved.csrfToken)) {
+        return jsonError(c, 'CSRF_TOKEN_INVALID', errorCatalog.CSRF_TOKEN_INVALID.status);
+      }
       if (fn.permission) {
-        const refused = await checkPermission(c, fn.permission, log);
-        if (refused) return refused;
+        const decision = decide(principal, fn.permission);
+        if (!decision.allow) {
+          log.info({ action: fn.permission, reason: decision.reason, principal: principal.kind }, 'permission denied');
+          if (principal.kind === 'anonymous') return jsonError(c, 'AUTH_REQUIRED', errorCatalog.AUTH_REQUIRED.status);
+          return jsonError(c, 'PERMISSION_DENIED', 403, { action: fn.permission });
+        }
       }
 
       let body: unknown = undefined;
@@ -152,6 +161,7 @@ export async function createApp(options: AppOptions): Promise<Hono> {
         headers: headerRecord(c.req.raw.headers),
         body,
         params: c.req.param() as Record<string, string>,
+        principal,
       };
 
       let result;

@@ -64,6 +64,8 @@ export const participantInputSchema = z
       }, 'phone must contain 6 to 20 digits')
       .optional(),
     role: participantRoleSchema.default('participant'),
+    /** The directory person invited, so they can join signed in and see the meeting in their calendar. */
+    userId: z.uuid().optional(),
   })
   .strict();
 
@@ -74,6 +76,8 @@ export const createMeetingRequestSchema = z
     startsAt: meetingInstant,
     endsAt: meetingInstant,
     timeZone: z.string().max(64).default(DEFAULT_TIME_ZONE),
+    /** The unit the meeting belongs to; its organisers manage it. Required unless an admin schedules. */
+    unitId: z.uuid().optional(),
     participants: z.array(participantInputSchema).min(1).max(1000),
   })
   .strict();
@@ -101,6 +105,7 @@ export const meetingSchema = z.object({
   endsAt: z.iso.datetime({ offset: true }),
   timeZone: z.string(),
   status: meetingStatusSchema,
+  unitId: z.uuid().nullable(),
   roomStatus: roomStatusSchema,
   createdAt: z.iso.datetime({ offset: true }),
   participants: z.array(participantSchema),
@@ -117,9 +122,10 @@ export const cancelMeetingRequestSchema = z
   .object({ reason: text(1000, { multiline: true }).optional() })
   .strict();
 
+/** A join with the invitation key, or, without one, as the signed-in participant. */
 export const joinRequestSchema = z
   .object({
-    inviteKey: z.string().min(16).max(200),
+    inviteKey: z.string().min(16).max(200).optional(),
   })
   .strict();
 

@@ -21,6 +21,7 @@ export function toMeeting(
     endsAt: toIso(row.ends_at),
     timeZone: row.time_zone,
     status: row.status,
+    unitId: row.unit_id,
     roomStatus,
     createdAt: toIso(row.created_at),
     participants: participants.map((p) => ({ id: p.id, name: p.name, email: p.email, phone: p.phone, role: p.role })),

@@ -4,6 +4,8 @@
  * roles from the meeting's participant list. The matrix in
  * docs/permissions.md is generated from `actions` and `decide`.
  */
+import { z } from 'zod';
+
 export type SystemRole = 'admin' | 'organiser' | 'member' | 'guest';
 export type MeetingRole = 'chair' | 'secretary' | 'participant' | 'observer' | 'guest';
 
@@ -17,6 +19,18 @@ export type Principal =
     }
   | { kind: 'api-key'; keyId: string; scopes: readonly string[] }
   | { kind: 'anonymous' };
+
+/** The principal as it travels in the `X-Hop-Principal` header from the gateway to a function. */
+export const principalSchema: z.ZodType<Principal> = z.discriminatedUnion('kind', [
+  z.object({
+    kind: z.literal('user'),
+    userId: z.string().min(1).max(100),
+    systemRole: z.enum(['admin', 'organiser', 'member', 'guest']),
+    unitIds: z.array(z.string().max(100)).max(1000),
+  }),
+  z.object({ kind: z.literal('api-key'), keyId: z.string().min(1).max(100), scopes: z.array(z.string().max(100)).max(100) }),
+  z.object({ kind: z.literal('anonymous') }),
+]);
 
 /** What the policy needs to know about the meeting an action concerns. */
 export interface MeetingContext {

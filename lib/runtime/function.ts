@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { errorBody, HopError, type ErrorCode } from '../errors.ts';
+import type { Principal } from '../domain/policy.ts';
 import type { Dependencies } from './dependencies.ts';
 
 /**
@@ -15,6 +16,12 @@ export interface FunctionEvent {
   headers: Record<string, string>;
   body: unknown;
   params: Record<string, string>;
+  /**
+   * Who is calling, as the gateway authenticated them; anonymous when there
+   * are no credentials. Over HTTP the gateway sends it in `X-Hop-Principal`,
+   * so a function must be reachable only through the gateway.
+   */
+  principal: Principal;
 }
 
 /**
@@ -35,7 +42,12 @@ export interface FunctionContext {
  * bytes and fetch rejects characters above U+00FF.
  */
 export function encodeRouteParams(params: Record<string, string>): string {
-  return JSON.stringify(params).replace(/[\u007f-\uffff]/g, (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  return encodeHeaderJson(params);
+}
+
+/** Encodes a value as JSON for an HTTP header, with every non-ASCII character escaped. */
+export function encodeHeaderJson(value: unknown): string {
+  return JSON.stringify(value).replace(/[\u007f-\uffff]/g, (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
 export type FunctionHandler = (event: FunctionEvent, context: FunctionContext) => Promise<unknown>;
@@ -101,6 +113,7 @@ export function parseOrThrow<T extends z.ZodType>(schema: T, value: unknown, cod
 
 export interface HttpInput<B> {
   body: B;
+  principal: Principal;
   params: Record<string, string>;
   query: Record<string, string>;
   headers: Record<string, string>;
@@ -122,7 +135,7 @@ export function httpFunction<S extends z.ZodType>(definition: HttpFunctionDefini
     try {
       const body = parseOrThrow(definition.body, event.body ?? {});
       const output = await definition.handle(
-        { body, params: event.params, query: event.query, headers: event.headers },
+        { body, principal: event.principal, params: event.params, query: event.query, headers: event.headers },
         context.deps,
       );
       context.status(output.status ?? 200).succeed(output.body);

@@ -23,6 +23,8 @@ export interface MeetingTable {
   time_zone: string;
   status: 'scheduled' | 'cancelled' | 'ended';
   cancel_reason: string | null;
+  unit_id: ColumnType<string | null, string | null | undefined, string | null>;
+  created_by: ColumnType<string | null, string | null | undefined, string | null>;
   created_at: ColumnType<Date, Date | string | undefined, never>;
   updated_at: Timestamp;
 }
@@ -38,6 +40,8 @@ export interface ParticipantTable {
   role: 'chair' | 'secretary' | 'participant' | 'observer' | 'guest';
   /** SHA-256 of the invitation key, hex; the key itself is shown once and never stored. */
   invite_key_hash: string;
+  /** The directory person, when the participant was invited as one. */
+  user_id: ColumnType<string | null, string | null | undefined, string | null>;
   created_at: ColumnType<Date, Date | string | undefined, never>;
 }
 

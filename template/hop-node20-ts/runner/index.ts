@@ -6,6 +6,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { errorBody, HopError, type ErrorBody } from '../../../lib/errors.ts';
 import { log as rootLog, type Logger } from '../../../lib/log.ts';
 import type { Dependencies } from '../../../lib/runtime/dependencies.ts';
+import { principalSchema, type Principal } from '../../../lib/domain/policy.ts';
 import { encodeRouteParams, invokeHandler, type FunctionEvent, type FunctionHandler, type FunctionResult } from '../../../lib/runtime/function.ts';
 import { buildDependencies } from './dependencies.ts';
 
@@ -19,6 +20,8 @@ import { buildDependencies } from './dependencies.ts';
  */
 
 export const ROUTE_PARAMS_HEADER = 'x-hop-route-params';
+/** The caller as the hop gateway authenticated it; requests without it are anonymous. */
+export const PRINCIPAL_HEADER = 'x-hop-principal';
 export const HEALTH_PATH = '/_/health';
 export const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
 export const DEFAULT_PORT = 3000;
@@ -67,6 +70,12 @@ export async function handleRunnerRequest(options: RunnerOptions, req: IncomingM
       return;
     }
 
+    const principal = parsePrincipal(req.headers[PRINCIPAL_HEADER]);
+    if (principal === null) {
+      sendJson(res, 400, errorBody('VALIDATION_FAILED', [{ path: 'X-Hop-Principal', message: 'must be a principal as the gateway sends it' }]));
+      return;
+    }
+
     let raw: Buffer;
     try {
       raw = await readBody(req, options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES);
@@ -91,6 +100,7 @@ export async function handleRunnerRequest(options: RunnerOptions, req: IncomingM
       headers: flattenHeaders(req),
       body: parsed.body,
       params,
+      principal,
     };
 
     const outcome = await invokeHandler(options.handler, event, options.deps);
@@ -107,6 +117,18 @@ export async function handleRunnerRequest(options: RunnerOptions, req: IncomingM
 }
 
 export { encodeRouteParams };
+
+/** Returns the principal the gateway sent, anonymous without the header, or null when it is invalid. */
+function parsePrincipal(header: string | string[] | undefined): Principal | null {
+  if (header === undefined) return { kind: 'anonymous' };
+  if (Array.isArray(header)) return null;
+  try {
+    const parsed = principalSchema.safeParse(JSON.parse(header));
+    return parsed.success ? parsed.data : null;
+  } catch {
+    return null;
+  }
+}
 
 /**
  * Returns the route parameters the gateway sent, {} without the header, or

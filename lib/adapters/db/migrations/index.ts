@@ -2,6 +2,7 @@ import type { Migration } from 'kysely';
 import * as foundation from './0001_foundation.ts';
 import * as directory from './0002_directory.ts';
 import * as accounts from './0003_accounts.ts';
+import * as meetingAccess from './0004_meeting_access.ts';
 
 /**
  * The ordered migration list. Migrations are imported statically rather than
@@ -12,4 +13,5 @@ export const migrations: Record<string, Migration> = {
   '0001_foundation': foundation,
   '0002_directory': directory,
   '0003_accounts': accounts,
+  '0004_meeting_access': meetingAccess,
 };
