@@ -20,7 +20,7 @@ class HandlerInvoker implements Invoker {
   async invoke(name: string, event: FunctionEvent): Promise<FunctionResult> {
     const handler = this.handlers.get(name);
     if (!handler) throw new Error(`no handler ${name}`);
-    const outcome = await invokeHandler(handler, event, { db: this.db.db, media: null, storage: null, log, now: () => new Date() });
+    const outcome = await invokeHandler(handler, event, { db: this.db.db, media: null, storage: null, log, now: () => new Date(), joinTokenSecret: 'test-join-token-secret-0123456789abcdef' });
     if ('error' in outcome) throw outcome.error;
     return outcome.result;
   }

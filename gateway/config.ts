@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { z } from 'zod';
+import { oidcSettingsFromEnv, type OidcSettings } from '../lib/adapters/identity/oidc.ts';
 import { parseJanusEndpoints, type JanusEndpoint } from '../lib/adapters/media/endpoints.ts';
 
 export type { JanusEndpoint };
@@ -52,6 +53,8 @@ const envSchema = z.object({
   HOP_BRIDGE_BACKOFF_MAX_MS: z.coerce.number().int().min(1).default(60_000),
   HOP_FUNCTION_TIMEOUT_MS: z.coerce.number().int().min(100).default(30_000),
   HOP_LOCAL_STORAGE_SECRET: z.string().optional(),
+  /** Key that signs Janus join tokens; generated into HOP_DATA_DIR when unset. Functions on OpenFaaS need the same value. */
+  HOP_JOIN_TOKEN_SECRET: z.string().min(32).optional(),
   /** Lifetime of a browser session from sign-in, in minutes. */
   HOP_SESSION_TTL_MINUTES: z.coerce.number().int().min(5).max(60 * 24 * 30).default(12 * 60),
   /** Failed sign-ins in a row that lock a local account. */
@@ -63,6 +66,21 @@ const envSchema = z.object({
   HOP_WRITE_RATE_PER_MINUTE: z.coerce.number().int().min(1).max(100_000).default(120),
   /** `on` takes the client IP from the last X-Forwarded-For entry, which the reverse proxy in front of the gateway appends. */
   HOP_TRUST_PROXY: z.enum(['on', 'off']).default('off'),
+  /** The province's OpenID provider, exactly as in its tokens' `iss`; unset turns OIDC sign-in off. docs/oidc.md describes all OIDC_* variables. */
+  OIDC_ISSUER: z.string().optional(),
+  OIDC_CLIENT_ID: z.string().optional(),
+  /** Secret of hop's client at the provider, for the token request of the browser sign-in; unset leaves only bearer tokens. */
+  OIDC_CLIENT_SECRET: z.string().optional(),
+  OIDC_AUDIENCE: z.string().optional(),
+  OIDC_JWKS_URI: z.string().optional(),
+  OIDC_ALGORITHMS: z.string().optional(),
+  OIDC_CLOCK_TOLERANCE_SECONDS: z.string().optional(),
+  OIDC_ROLES_CLAIM: z.string().optional(),
+  OIDC_ROLE_MAP: z.string().optional(),
+  OIDC_DEFAULT_ROLE: z.string().optional(),
+  OIDC_UNITS_CLAIM: z.string().optional(),
+  /** Scopes of the browser sign-in's authorization request, separated by spaces; must contain openid. */
+  OIDC_SCOPES: z.string().default('openid profile email'),
 });
 
 export type GatewayEnv = z.infer<typeof envSchema>;
@@ -72,6 +90,8 @@ export interface GatewayConfig {
   dataDir: string;
   publicBaseUrl: string;
   janus: JanusEndpoint[];
+  /** OIDC verifier and claim mapping settings; undefined when OIDC_ISSUER is unset. */
+  oidc?: OidcSettings;
 }
 
 export class ConfigError extends Error {
@@ -92,8 +112,19 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Gatewa
     throw new ConfigError('S3_ENDPOINT is set, so S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY are required');
   }
 
+  let oidc: OidcSettings | undefined;
+  try {
+    oidc = oidcSettingsFromEnv(environment);
+  } catch (error) {
+    throw new ConfigError(`invalid OIDC settings: ${error instanceof Error ? error.message : String(error)}`);
+  }
+  if (oidc && !env.OIDC_SCOPES.split(/\s+/).includes('openid')) {
+    throw new ConfigError(`OIDC_SCOPES must contain openid, got "${env.OIDC_SCOPES}"`);
+  }
+
   return {
     env,
+    ...(oidc ? { oidc } : {}),
     dataDir: path.resolve(env.HOP_DATA_DIR),
     publicBaseUrl: env.PUBLIC_BASE_URL ?? `http://${env.HOST === '0.0.0.0' ? '127.0.0.1' : env.HOST}:${env.PORT}`,
     janus: env.JANUS_URL ? parseJanusEndpoints(env.JANUS_URL, env.JANUS_PUBLIC_URL) : [],

@@ -112,7 +112,8 @@ export class OpenFaasInvoker implements Invoker {
       throw new FunctionCallError(name, `OpenFaaS gateway request failed`, error);
     }
 
-    const text = await response.text();
+    // Decoded by hand so a leading byte order mark (CSV for Excel) is kept.
+    const text = new TextDecoder('utf-8', { ignoreBOM: true }).decode(await response.arrayBuffer());
     if (response.status >= 500) {
       this.#log.warn({ fn: name, status: response.status }, 'function returned a server error');
     }

@@ -64,7 +64,7 @@ describe('functions on OpenFaaS runners', { skip: process.env.TEST_DATABASE_URL 
       const handler = await loadHandler(path.join(repositoryRoot, fn.handlerDir, 'handler.ts'));
       const server = createRunnerServer({
         handler,
-        deps: { db: database.db, media: null, storage: null, log, now: () => new Date() },
+        deps: { db: database.db, media: null, storage: null, log, now: () => new Date(), joinTokenSecret: 'test-join-token-secret-0123456789abcdef' },
         log,
       });
       servers.push(server);

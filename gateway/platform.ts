@@ -12,6 +12,7 @@ import type { MediaCluster } from '../lib/adapters/media/media.ts';
 import type { ObjectStorage } from '../lib/adapters/storage/storage.ts';
 import { log as rootLog, type Logger } from '../lib/log.ts';
 import type { Dependencies } from '../lib/runtime/dependencies.ts';
+import { createOidcSignIn } from './auth/oidc-signin.ts';
 import { mountAuth } from './auth/routes.ts';
 import { KafkaBridge } from './bridge.ts';
 import type { GatewayConfig, JanusEndpoint } from './config.ts';
@@ -22,7 +23,7 @@ import { mountJanusIntake } from './janus-intake.ts';
 import { OutboxRelay } from './outbox-relay.ts';
 import { lockDataDir } from './data-dir-lock.ts';
 import { loadRegistry } from './registry.ts';
-import { mountLocalStorage, openStorage } from './storage.ts';
+import { mountLocalStorage, openStorage, readOrCreateSecret } from './storage.ts';
 
 export const repositoryRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -43,6 +44,8 @@ export interface Platform {
   bus: Bus;
   storage: ObjectStorage;
   media: MediaCluster | null;
+  /** Key of the Janus join tokens this gateway's functions sign. */
+  joinTokenSecret: string;
   relay: OutboxRelay | null;
   cron: CronScheduler | null;
   invoker: Invoker;
@@ -97,7 +100,8 @@ export async function startPlatform(config: GatewayConfig, log: Logger = rootLog
 
     const functions = await loadRegistry(path.resolve(repositoryRoot, env.HOP_STACK_FILE));
     let relay: OutboxRelay | null = null;
-    const deps: Dependencies = { db: database.db, media: media.cluster, storage, log, now: () => new Date() };
+    const joinTokenSecret = await readOrCreateSecret(config, 'join-token.key', env.HOP_JOIN_TOKEN_SECRET);
+    const deps: Dependencies = { db: database.db, media: media.cluster, storage, log, now: () => new Date(), joinTokenSecret };
     const invoker: Invoker = env.OPENFAAS_URL
       ? new OpenFaasInvoker(env.OPENFAAS_URL, env.HOP_FUNCTION_TIMEOUT_MS, log)
       : await InProcessInvoker.load(functions, deps, {
@@ -156,7 +160,7 @@ export async function startPlatform(config: GatewayConfig, log: Logger = rootLog
           maxBytes: env.HOP_JANUS_EVENTS_MAX_BYTES,
         });
         mountLocalStorage(hono, storage);
-        mountAuth(hono, { db: database.db, config, log: log.child({ module: 'auth' }) });
+        mountAuth(hono, { db: database.db, config, log: log.child({ module: 'auth' }), oidc: createOidcSignIn(config) });
       },
     });
 
@@ -185,6 +189,7 @@ export async function startPlatform(config: GatewayConfig, log: Logger = rootLog
       database,
       bus,
       storage,
+      joinTokenSecret,
       media: media.cluster,
       relay,
       cron,

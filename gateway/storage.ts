@@ -15,8 +15,16 @@ import type { GatewayConfig } from './config.ts';
  * first start so links stay valid across restarts.
  */
 async function localSigningSecret(config: GatewayConfig): Promise<string> {
-  if (config.env.HOP_LOCAL_STORAGE_SECRET) return config.env.HOP_LOCAL_STORAGE_SECRET;
-  const file = path.join(config.dataDir, 'storage-signing.key');
+  return readOrCreateSecret(config, 'storage-signing.key', config.env.HOP_LOCAL_STORAGE_SECRET);
+}
+
+/**
+ * Returns `configured` when set, else the secret kept in `HOP_DATA_DIR/<fileName>`,
+ * creating the file (mode 0600) with 32 random bytes on first use.
+ */
+export async function readOrCreateSecret(config: GatewayConfig, fileName: string, configured: string | undefined): Promise<string> {
+  if (configured) return configured;
+  const file = path.join(config.dataDir, fileName);
   try {
     return (await readFile(file, 'utf8')).trim();
   } catch (error) {

@@ -289,6 +289,12 @@ export const errorCatalog = {
     vi: 'Chỉ quản trị viên hệ thống được dùng chức năng này.',
     en: 'Only a signed-in user with system role admin may do this.',
   },
+  ACCOUNT_DISABLED: {
+    status: 401,
+    retryable: false,
+    vi: 'Tài khoản của bạn đã bị vô hiệu hóa trong hop. Vui lòng liên hệ quản trị viên.',
+    en: 'The account is disabled in hop.',
+  },
   PERMISSION_DENIED: {
     status: 403,
     retryable: false,

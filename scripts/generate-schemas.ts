@@ -62,6 +62,7 @@ const topicKeys: Record<string, string> = {
   [topics.notifications]: 'meeting id',
   [topics.media]: 'meeting id for room events; `<janus server>:<session id>` for Janus events',
   [topics.directory]: 'unit id or user id',
+  [topics.audit]: 'entity id',
   [topics.deadLetter]: 'the key of the original message',
 };
 

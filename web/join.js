@@ -157,13 +157,35 @@ const RETRYABLE_JOIN_ERRORS = new Set(['ROOM_NOT_READY', 'MEDIA_UNAVAILABLE']);
 const JOIN_RETRY_DELAY_MS = 3000;
 const JOIN_RETRY_LIMIT = 40;
 
+/**
+ * Returns the CSRF token of this browser's session, if it is signed in: the
+ * gateway rejects a POST that carries a session cookie without it, even with an
+ * invitation key.
+ */
+async function csrfToken() {
+  const stored = globalThis.sessionStorage?.getItem('hop.csrf');
+  if (stored) return stored;
+  try {
+    const response = await fetch('/api/v1/auth/me', { headers: { accept: 'application/json' } });
+    const me = response.ok ? await response.json() : null;
+    if (me?.csrfToken) globalThis.sessionStorage?.setItem('hop.csrf', me.csrfToken);
+    return me?.csrfToken ?? null;
+  } catch {
+    return null;
+  }
+}
+
 async function requestJoinDetails(meetingId, inviteKey) {
+  const headers = { 'content-type': 'application/json', accept: 'application/json' };
+  const csrf = await csrfToken();
+  if (csrf) headers['x-csrf-token'] = csrf;
   let response;
   try {
     response = await fetch(`/api/v1/meetings/${encodeURIComponent(meetingId)}/join`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', accept: 'application/json' },
-      body: JSON.stringify({ inviteKey }),
+      headers,
+      // Without an invitation key the gateway identifies the signed-in participant.
+      body: JSON.stringify(inviteKey ? { inviteKey } : {}),
     });
   } catch {
     throw new Error(TEXT.serverUnreachable);
@@ -323,7 +345,27 @@ function scheduleReconnect() {
   } catch (error) {
     console.warn('destroying the old Janus session failed', error);
   }
-  page.reconnectTimer = window.setTimeout(connect, delay);
+  page.reconnectTimer = window.setTimeout(() => void refreshDetailsAndConnect(), delay);
+}
+
+/**
+ * Asks for fresh join details before reconnecting, because the Janus token in
+ * them is short-lived. Keeps the old details when the gateway cannot be reached,
+ * and ends the page when the meeting was cancelled or ended meanwhile.
+ */
+async function refreshDetailsAndConnect() {
+  const inviteKey = new URLSearchParams(window.location.search).get('k');
+  try {
+    const { response, body } = await requestJoinDetails(page.details.meetingId, inviteKey);
+    if (response.ok && body?.janus) page.details = body;
+    else if (body?.error?.code === 'MEETING_CANCELLED' || body?.error?.code === 'MEETING_ENDED') {
+      endMeeting();
+      return;
+    }
+  } catch {
+    // The gateway is unreachable too: try Janus with the details we have.
+  }
+  connect();
 }
 
 function attachPublisher(generation) {
@@ -773,7 +815,7 @@ async function start() {
   const params = new URLSearchParams(window.location.search);
   const meetingId = params.get('m');
   const inviteKey = params.get('k');
-  if (!meetingId || !inviteKey) {
+  if (!meetingId) {
     fail(TEXT.invalidLink);
     return;
   }

@@ -1,10 +1,14 @@
 import type { Transaction } from 'kysely';
 import type { Database } from '../../lib/adapters/db/schema.ts';
 import type { CloudEvent } from '../../lib/contract/cloudevent.ts';
+import { recordAudit, type AuditActor } from '../../lib/domain/audit.ts';
 import {
   disableUnit,
   disableUser,
   inDirectoryTransaction,
+  loadUnit,
+  loadUser,
+  toUnit,
   upsertUnit,
   upsertUser,
   type WriteOptions,
@@ -26,7 +30,9 @@ const hopSourcePrefix = '/hop/';
 /**
  * Applies directory events from the province's e-office system (topic
  * hop.directory.v1) to the unit, app_user and membership tables, once per
- * event id. An upsert also re-enables a disabled unit or person.
+ * event id. An upsert also re-enables a disabled unit or person. Each applied
+ * change leaves an audit record whose actor is the e-office system, named by
+ * the event's `source`.
  *
  * Events whose data fails the schema, whose parent would make a cycle, or
  * whose code, e-mail or external id belongs to another record are answered
@@ -41,32 +47,81 @@ const handleEvent = eventFunction({
   on: {
     'vn.hop.directory.unit.upserted.v1': async (event, deps) => {
       await applyOnce(event, deps, async (trx, options) => {
+        const before = await loadUnit(trx, event.data.unitId);
         const row = await upsertUnit(trx, event.data, options);
+        await recordAudit(trx, {
+          actor: eOfficeActor(event),
+          action: before ? 'unit.updated' : 'unit.created',
+          entityType: 'unit',
+          entityId: row.id,
+          before: before ? toUnit(before) : null,
+          after: toUnit(row),
+          at: options.now,
+        });
         deps.log.info({ fn: name, eventId: event.id, unitId: row.id }, 'unit upserted');
       });
     },
     'vn.hop.directory.unit.disabled.v1': async (event, deps) => {
       await applyOnce(event, deps, async (trx, options) => {
+        const before = await loadUnit(trx, event.data.unitId);
         const result = await disableUnit(trx, event.data.unitId, options.now);
+        if (before && result?.changed) {
+          await recordAudit(trx, {
+            actor: eOfficeActor(event),
+            action: 'unit.disabled',
+            entityType: 'unit',
+            entityId: result.row.id,
+            before: toUnit(before),
+            after: toUnit(result.row),
+            at: options.now,
+          });
+        }
         if (!result) deps.log.warn({ fn: name, eventId: event.id, unitId: event.data.unitId }, 'disabled unit is unknown; nothing to do');
         else deps.log.info({ fn: name, eventId: event.id, unitId: event.data.unitId, changed: result.changed }, 'unit disabled');
       });
     },
     'vn.hop.directory.user.upserted.v1': async (event, deps) => {
       await applyOnce(event, deps, async (trx, options) => {
+        const before = await loadUser(trx, event.data.userId);
         const row = await upsertUser(trx, event.data, options);
+        const after = await loadUser(trx, row.id);
+        await recordAudit(trx, {
+          actor: eOfficeActor(event),
+          action: before ? 'user.updated' : 'user.created',
+          entityType: 'user',
+          entityId: row.id,
+          before: before ?? null,
+          after: after ?? null,
+          at: options.now,
+        });
         deps.log.info({ fn: name, eventId: event.id, userId: row.id, units: event.data.memberships.length }, 'user upserted');
       });
     },
     'vn.hop.directory.user.disabled.v1': async (event, deps) => {
       await applyOnce(event, deps, async (trx, options) => {
+        const before = await loadUser(trx, event.data.userId);
         const result = await disableUser(trx, event.data.userId, options.now);
+        if (before && result?.changed) {
+          await recordAudit(trx, {
+            actor: eOfficeActor(event),
+            action: 'user.disabled',
+            entityType: 'user',
+            entityId: result.row.id,
+            before,
+            after: (await loadUser(trx, result.row.id)) ?? null,
+            at: options.now,
+          });
+        }
         if (!result) deps.log.warn({ fn: name, eventId: event.id, userId: event.data.userId }, 'disabled user is unknown; nothing to do');
         else deps.log.info({ fn: name, eventId: event.id, userId: event.data.userId, changed: result.changed }, 'user disabled');
       });
     },
   },
 });
+
+function eOfficeActor(event: CloudEvent<unknown>): AuditActor {
+  return { kind: 'e-office', id: event.source };
+}
 
 /** Runs `apply` in a locked directory transaction that also claims the event id, unless hop emitted the event itself. */
 async function applyOnce(

@@ -1,8 +1,8 @@
-import { randomBytes } from 'node:crypto';
 import { joinRequestSchema, type JoinDetails } from '../../lib/contract/meeting.ts';
 import { hashInviteKey } from '../../lib/domain/invite-key.ts';
 import { isUuid, toIso } from '../../lib/domain/meetings.ts';
 import { eventSource } from '../../lib/contract/events.ts';
+import { JOIN_TOKEN_TTL_MS, readJoinToken, signJoinToken } from '../../lib/domain/join-token.ts';
 import { provisionRoom, roomRequest } from '../../lib/domain/rooms.ts';
 import { GUEST_EARLY_ENTRY_MS, GUEST_LATE_ENTRY_MS } from '../../lib/domain/policy.ts';
 import { HopError } from '../../lib/errors.ts';
@@ -14,8 +14,9 @@ const name = 'join-issue';
  * POST /api/v1/meetings/:id/join: gives an invited participant what the
  * browser needs to enter the meeting's VideoRoom. The invitation key proves the
  * invitation. A fresh Janus token is added to the room's `allowed` list for each
- * join, so Janus rejects publishers who did not pass through here. The room
- * secret never leaves the server.
+ * join, so Janus rejects publishers who did not pass through here. The token
+ * is signed, bound to the meeting, participant and role, and expires after
+ * JOIN_TOKEN_TTL_MS; the room secret never leaves the server.
  * NOTE: Janus 1.1.2 checks the token only when joining as a publisher; a
  * subscriber needs only the PIN.
  */
@@ -72,12 +73,22 @@ export const handler = httpFunction({
     const server = deps.media.server(room.janus_server);
     if (!server) throw new HopError('MEDIA_UNAVAILABLE', { details: { meetingId } });
 
-    // Creating the room again is a no-op that adds the token when the room
-    // exists, and brings it back when Janus restarted and lost it (hop's rooms
-    // are not permanent), so a restart of Janus does not strand a meeting.
-    const token = randomBytes(24).toString('base64url');
+    // Creating the room again is a no-op when it exists, and brings it back when
+    // Janus restarted and lost it (hop's rooms are not permanent), so a restart
+    // of Janus does not strand a meeting. Then the new token is added, and the
+    // expired tokens Janus still lists are removed.
+    const token = signJoinToken(
+      { meetingId, participantId: participant.id, role: participant.role, expiresAt: new Date(now + JOIN_TOKEN_TTL_MS) },
+      deps.joinTokenSecret,
+    );
     try {
-      await server.createRoom(roomRequest({ roomId: room.room_id, secret: room.secret, pin: room.pin }, meeting.title, [token]));
+      await server.createRoom(roomRequest({ roomId: room.room_id, secret: room.secret, pin: room.pin }, meeting.title, []));
+      const allowed = await server.allowTokens(room.room_id, room.secret, [token]);
+      const expired = allowed.filter((candidate) => {
+        const claims = readJoinToken(candidate, deps.joinTokenSecret);
+        return claims !== null && claims.expiresAt.getTime() < now;
+      });
+      await server.removeTokens(room.room_id, room.secret, expired);
     } catch (error) {
       deps.log.warn({ fn: name, meetingId, janusServer: server.id, err: error }, 'adding the join token on Janus failed');
       throw new HopError('MEDIA_UNAVAILABLE', { details: { meetingId }, cause: error });

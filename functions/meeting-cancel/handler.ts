@@ -1,6 +1,7 @@
 import { eventSource, newEvent } from '../../lib/contract/events.ts';
 import { cancelMeetingRequestSchema } from '../../lib/contract/meeting.ts';
 import { appendToOutbox } from '../../lib/adapters/db/outbox.ts';
+import { recordAudit, requestMetadata } from '../../lib/domain/audit.ts';
 import { isUuid, loadMeeting } from '../../lib/domain/meetings.ts';
 import { loadMeetingContext, requireAllowed } from '../../lib/domain/meeting-access.ts';
 import { HopError } from '../../lib/errors.ts';
@@ -16,7 +17,7 @@ const name = 'meeting-cancel';
 export const handler = httpFunction({
   name,
   body: cancelMeetingRequestSchema,
-  handle: async ({ body, params, principal }, deps) => {
+  handle: async ({ body, params, principal, headers }, deps) => {
     const meetingId = params.id;
     if (principal.kind === 'anonymous') throw new HopError('AUTH_REQUIRED');
     if (!isUuid(meetingId)) throw new HopError('MEETING_NOT_FOUND', { details: { meetingId } });
@@ -28,7 +29,7 @@ export const handler = httpFunction({
     await deps.db.transaction().execute(async (trx) => {
       const meeting = await trx
         .selectFrom('meeting')
-        .select(['status'])
+        .select(['status', 'cancel_reason'])
         .where('id', '=', meetingId)
         .forUpdate()
         .executeTakeFirst();
@@ -50,6 +51,16 @@ export const handler = httpFunction({
         { source: eventSource(name), subject: meetingId, time: now },
       );
       await appendToOutbox(trx, event, meetingId);
+      await recordAudit(trx, {
+        principal,
+        action: 'meeting.cancelled',
+        entityType: 'meeting',
+        entityId: meetingId,
+        before: { status: meeting.status, cancelReason: meeting.cancel_reason },
+        after: { status: 'cancelled', cancelReason: reason },
+        ...requestMetadata(headers),
+        at: now,
+      });
       deps.log.info({ fn: name, meetingId }, 'meeting cancelled');
     });
 

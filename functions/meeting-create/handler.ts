@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { eventSource, newEvent } from '../../lib/contract/events.ts';
 import { createMeetingRequestSchema, isKnownTimeZone } from '../../lib/contract/meeting.ts';
 import { appendToOutbox } from '../../lib/adapters/db/outbox.ts';
+import { recordAudit, requestMetadata } from '../../lib/domain/audit.ts';
 import { hashInviteKey, joinPath, newInviteKey } from '../../lib/domain/invite-key.ts';
 import { loadMeeting } from '../../lib/domain/meetings.ts';
 import { requireAllowed } from '../../lib/domain/meeting-access.ts';
@@ -25,7 +26,7 @@ const MAX_FUTURE_MS = 5 * 366 * 24 * 60 * 60 * 1000;
 export const handler = httpFunction({
   name,
   body: createMeetingRequestSchema,
-  handle: async ({ body, principal }, deps) => {
+  handle: async ({ body, principal, headers }, deps) => {
     requireAllowed(principal, 'meeting.create', { unitId: body.unitId });
     if (body.unitId) {
       const unit = await deps.db.selectFrom('unit').select(['id', 'disabled_at']).where('id', '=', body.unitId).executeTakeFirst();
@@ -126,6 +127,33 @@ export const handler = httpFunction({
         { source: eventSource(name), subject: meetingId, time: deps.now() },
       );
       await appendToOutbox(trx, event, meetingId);
+
+      await recordAudit(trx, {
+        principal,
+        action: 'meeting.created',
+        entityType: 'meeting',
+        entityId: meetingId,
+        before: null,
+        after: {
+          title: body.title,
+          description: body.description || null,
+          startsAt: startsAt.toISOString(),
+          endsAt: endsAt.toISOString(),
+          timeZone: body.timeZone,
+          status: 'scheduled',
+          unitId: body.unitId ?? null,
+          participants: invitations.map(({ id, participant }) => ({
+            id,
+            name: participant.name,
+            email: participant.email ?? null,
+            phone: participant.phone ?? null,
+            role: participant.role,
+            userId: participant.userId ?? null,
+          })),
+        },
+        ...requestMetadata(headers),
+        at: deps.now(),
+      });
     });
 
     deps.log.info({ fn: name, meetingId, participants: invitations.length }, 'meeting scheduled');

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { eventSource, newEvent } from '../../lib/contract/events.ts';
 import { appendToOutbox } from '../../lib/adapters/db/outbox.ts';
+import { recordAudit } from '../../lib/domain/audit.ts';
 import { httpFunction } from '../../lib/runtime/function.ts';
 
 const name = 'meeting-end';
@@ -45,6 +46,15 @@ export const handler = httpFunction({
           { source: eventSource(name), subject: meetingId, time: now },
         );
         await appendToOutbox(trx, event, meetingId);
+        await recordAudit(trx, {
+          actor: { kind: 'system', id: name },
+          action: 'meeting.ended',
+          entityType: 'meeting',
+          entityId: meetingId,
+          before: { status: 'scheduled' },
+          after: { status: 'ended' },
+          at: now,
+        });
         return true;
       });
       if (changed) ended.push(meetingId);

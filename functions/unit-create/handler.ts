@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { createUnitRequestSchema } from '../../lib/contract/directory.ts';
 import { emitUnitUpserted, inDirectoryTransaction, toUnit, upsertUnit } from '../../lib/domain/directory.ts';
+import { recordAudit, requestMetadata } from '../../lib/domain/audit.ts';
 import { httpFunction } from '../../lib/runtime/function.ts';
 
 const name = 'unit-create';
@@ -12,7 +13,7 @@ const name = 'unit-create';
 export const handler = httpFunction({
   name,
   body: createUnitRequestSchema,
-  handle: async ({ body }, deps) => {
+  handle: async ({ body, principal, headers }, deps) => {
     const now = deps.now();
     const unitId = randomUUID();
     const row = await inDirectoryTransaction(deps.db, async (trx) => {
@@ -22,6 +23,16 @@ export const handler = httpFunction({
         { now, missingUnit: 'REFERENCED_UNIT_NOT_FOUND', rejectDisabledUnits: true },
       );
       await emitUnitUpserted(trx, created, name, now);
+      await recordAudit(trx, {
+        principal,
+        action: 'unit.created',
+        entityType: 'unit',
+        entityId: unitId,
+        before: null,
+        after: toUnit(created),
+        ...requestMetadata(headers),
+        at: now,
+      });
       return created;
     });
     deps.log.info({ fn: name, unitId }, 'unit created');

@@ -2,6 +2,7 @@ import { updateUnitRequestSchema } from '../../lib/contract/directory.ts';
 import { emitUnitUpserted, inDirectoryTransaction, loadUnit, toUnit, upsertUnit } from '../../lib/domain/directory.ts';
 import { isUuid } from '../../lib/domain/meetings.ts';
 import { HopError } from '../../lib/errors.ts';
+import { recordAudit, requestMetadata } from '../../lib/domain/audit.ts';
 import { httpFunction } from '../../lib/runtime/function.ts';
 
 const name = 'unit-update';
@@ -14,7 +15,7 @@ const name = 'unit-update';
 export const handler = httpFunction({
   name,
   body: updateUnitRequestSchema,
-  handle: async ({ body, params }, deps) => {
+  handle: async ({ body, params, principal, headers }, deps) => {
     const unitId = params.id;
     if (!isUuid(unitId)) throw new HopError('UNIT_NOT_FOUND', { details: { unitId } });
 
@@ -36,6 +37,16 @@ export const handler = httpFunction({
         { now, missingUnit: 'REFERENCED_UNIT_NOT_FOUND', rejectDisabledUnits: true },
       );
       await emitUnitUpserted(trx, updated, name, now);
+      await recordAudit(trx, {
+        principal,
+        action: 'unit.updated',
+        entityType: 'unit',
+        entityId: updated.id,
+        before: toUnit(current),
+        after: toUnit(updated),
+        ...requestMetadata(headers),
+        at: now,
+      });
       return updated;
     });
     deps.log.info({ fn: name, unitId }, 'unit updated');

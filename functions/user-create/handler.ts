@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { createUserRequestSchema } from '../../lib/contract/directory.ts';
 import { emitUserUpserted, inDirectoryTransaction, loadUser, upsertUser } from '../../lib/domain/directory.ts';
+import { recordAudit, requestMetadata } from '../../lib/domain/audit.ts';
 import { httpFunction } from '../../lib/runtime/function.ts';
 
 const name = 'user-create';
@@ -13,7 +14,7 @@ const name = 'user-create';
 export const handler = httpFunction({
   name,
   body: createUserRequestSchema,
-  handle: async ({ body }, deps) => {
+  handle: async ({ body, principal, headers }, deps) => {
     const now = deps.now();
     const userId = randomUUID();
     const user = await inDirectoryTransaction(deps.db, async (trx) => {
@@ -32,6 +33,16 @@ export const handler = httpFunction({
       const created = await loadUser(trx, userId);
       if (!created) throw new Error(`user ${userId} vanished inside the transaction that created it`);
       await emitUserUpserted(trx, created, name, now);
+      await recordAudit(trx, {
+        principal,
+        action: 'user.created',
+        entityType: 'user',
+        entityId: userId,
+        before: null,
+        after: created,
+        ...requestMetadata(headers),
+        at: now,
+      });
       return created;
     });
     deps.log.info({ fn: name, userId, units: user.memberships.length }, 'user created');

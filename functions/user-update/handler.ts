@@ -2,6 +2,7 @@ import { updateUserRequestSchema } from '../../lib/contract/directory.ts';
 import { emitUserUpserted, inDirectoryTransaction, loadUser, upsertUser } from '../../lib/domain/directory.ts';
 import { isUuid } from '../../lib/domain/meetings.ts';
 import { HopError } from '../../lib/errors.ts';
+import { recordAudit, requestMetadata } from '../../lib/domain/audit.ts';
 import { httpFunction } from '../../lib/runtime/function.ts';
 
 const name = 'user-update';
@@ -15,7 +16,7 @@ const name = 'user-update';
 export const handler = httpFunction({
   name,
   body: updateUserRequestSchema,
-  handle: async ({ body, params }, deps) => {
+  handle: async ({ body, params, principal, headers }, deps) => {
     const userId = params.id;
     if (!isUuid(userId)) throw new HopError('USER_NOT_FOUND', { details: { userId } });
 
@@ -40,6 +41,16 @@ export const handler = httpFunction({
       const updated = await loadUser(trx, current.id);
       if (!updated) throw new Error(`user ${current.id} vanished inside the transaction that updated it`);
       await emitUserUpserted(trx, updated, name, now);
+      await recordAudit(trx, {
+        principal,
+        action: 'user.updated',
+        entityType: 'user',
+        entityId: updated.id,
+        before: current,
+        after: updated,
+        ...requestMetadata(headers),
+        at: now,
+      });
       return updated;
     });
     deps.log.info({ fn: name, userId }, 'user updated');

@@ -8,19 +8,23 @@ import { errorBody, errorCatalog, HopError, type ErrorCode } from '../../lib/err
 import type { Logger } from '../../lib/log.ts';
 import type { GatewayConfig } from '../config.ts';
 import { findApiKey } from './api-keys.ts';
+import { authenticateBearerToken, type OidcSignIn } from './oidc-signin.ts';
 import { TokenBucketLimiter } from './rate-limit.ts';
 import { findSession, sessionCookieName } from './sessions.ts';
 import { equalInConstantTime } from './tokens.ts';
 
-/** The sender of a request: a signed-in person (session cookie) or an integration (API key). */
+/**
+ * The sender of a request: a signed-in person (session cookie, or an OIDC
+ * bearer token with `sessionId` null) or an integration (API key).
+ */
 export type Principal =
-  | { kind: 'user'; userId: string; systemRole: SystemRole; sessionId: string }
+  | { kind: 'user'; userId: string; systemRole: SystemRole; sessionId: string | null }
   | { kind: 'api-key'; keyId: string; scopes: string[] };
 
 /** Result of reading the credentials of a request. `csrfToken` is set for cookie sessions. */
 export type Authentication =
   | { ok: true; principal: Principal | null; csrfToken: string | null }
-  | { ok: false; code: ErrorCode };
+  | { ok: false; code: ErrorCode; details?: unknown };
 
 export interface AuthSettings {
   sessionTtlMs: number;
@@ -53,14 +57,17 @@ export interface AuthRuntime {
   logins: TokenBucketLimiter;
   /** Write requests, keyed `principal:<id>` and `ip:<address>`. */
   writes: TokenBucketLimiter;
+  /** Sign-in with the province's OpenID provider; undefined when OIDC_ISSUER is unset. */
+  oidc: OidcSignIn | undefined;
 }
 
-export function createAuthRuntime(db: Kysely<Database>, settings: AuthSettings, log: Logger): AuthRuntime {
+export function createAuthRuntime(db: Kysely<Database>, settings: AuthSettings, log: Logger, oidc?: OidcSignIn): AuthRuntime {
   const login = { capacity: settings.loginRatePerMinute, refillPerMinute: settings.loginRatePerMinute };
   return {
     db,
     settings,
     log,
+    oidc,
     logins: new TokenBucketLimiter(login),
     writes: new TokenBucketLimiter({ capacity: settings.writeRatePerMinute, refillPerMinute: settings.writeRatePerMinute }),
   };
@@ -109,7 +116,8 @@ export function clientIp(c: Context): string {
 /**
  * Reads the request's credentials once and caches the result on the context.
  * An Authorization header takes precedence over the cookie and must be
- * `Bearer hop_…`; without either the principal is null.
+ * `Bearer hop_…` (an API key) or, when OIDC is configured, `Bearer <JWT>` from
+ * the OpenID provider; without either the principal is null.
  */
 export async function authenticate(c: Context): Promise<Authentication> {
   const cached = c.get('hopAuthentication');
@@ -124,7 +132,9 @@ async function readCredentials(c: Context, runtime: AuthRuntime): Promise<Authen
   if (authorization !== undefined) {
     const match = /^Bearer[ ]+(\S+)\s*$/i.exec(authorization);
     if (!match) return { ok: false, code: 'API_KEY_INVALID' };
-    const key = await findApiKey(runtime.db, match[1]!);
+    const token = match[1]!;
+    if (runtime.oidc && !token.startsWith('hop_')) return authenticateBearerToken(runtime, runtime.oidc, token, clientIp(c));
+    const key = await findApiKey(runtime.db, token);
     if (key.status === 'invalid') return { ok: false, code: 'API_KEY_INVALID' };
     if (key.status === 'revoked') return { ok: false, code: 'API_KEY_REVOKED' };
     return { ok: true, principal: { kind: 'api-key', keyId: key.keyId, scopes: key.scopes }, csrfToken: null };
@@ -161,7 +171,7 @@ export function errorResponse(c: Context, code: ErrorCode, details?: unknown) {
 export function requirePrincipal(): MiddlewareHandler {
   return async (c, next) => {
     const result = await authenticate(c);
-    if (!result.ok) return errorResponse(c, result.code);
+    if (!result.ok) return errorResponse(c, result.code, result.details);
     if (!result.principal) return errorResponse(c, 'AUTH_REQUIRED');
     return next();
   };
@@ -171,7 +181,7 @@ export function requirePrincipal(): MiddlewareHandler {
 export function requireAdmin(): MiddlewareHandler {
   return async (c, next) => {
     const result = await authenticate(c);
-    if (!result.ok) return errorResponse(c, result.code);
+    if (!result.ok) return errorResponse(c, result.code, result.details);
     if (!result.principal) return errorResponse(c, 'AUTH_REQUIRED');
     if (result.principal.kind !== 'user' || result.principal.systemRole !== 'admin') return errorResponse(c, 'ADMIN_REQUIRED');
     return next();

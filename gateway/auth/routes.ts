@@ -3,12 +3,14 @@ import { deleteCookie, setCookie } from 'hono/cookie';
 import type { Kysely } from 'kysely';
 import { z } from 'zod';
 import type { Database } from '../../lib/adapters/db/schema.ts';
+import { recordAudit } from '../../lib/domain/audit.ts';
 import { errorBody } from '../../lib/errors.ts';
 import type { Logger } from '../../lib/log.ts';
 import { validationDetails } from '../../lib/runtime/function.ts';
 import type { GatewayConfig } from '../config.ts';
 import { normaliseUsername, signIn } from './accounts.ts';
 import { createApiKey, listApiKeys, revokeApiKey } from './api-keys.ts';
+import { mountOidcSignIn, type OidcSignIn } from './oidc-signin.ts';
 import {
   attachAuth,
   authenticate,
@@ -43,17 +45,21 @@ export interface MountAuthOptions {
   db: Kysely<Database>;
   config: GatewayConfig;
   log: Logger;
+  /** Sign-in with the province's OpenID provider (bearer tokens and the browser flow); undefined turns it off. */
+  oidc?: OidcSignIn | undefined;
 }
 
 /**
  * Mounts sign-in on the gateway: the auth state for `resolvePrincipal` on
  * every `/api/*` request (without requiring sign-in on any existing route),
- * `/api/v1/auth/login|logout|me` and the admin API key routes. Returns the
+ * `/api/v1/auth/login|logout|me|providers`, the OIDC browser sign-in when
+ * configured, and the admin API key routes. Returns the
  * runtime so callers can reuse its write limiter.
  */
 export function mountAuth(app: Hono, options: MountAuthOptions): AuthRuntime {
-  const runtime = createAuthRuntime(options.db, authSettingsFromConfig(options.config), options.log);
+  const runtime = createAuthRuntime(options.db, authSettingsFromConfig(options.config), options.log, options.oidc);
   app.use('/api/*', attachAuth(runtime));
+  mountOidcSignIn(app, runtime, options.config, options.oidc);
 
   const warnLoginLimit = throttledWarning(runtime.log, 'sign-in rate limit reached');
   app.post('/api/v1/auth/login', (c) => login(c, runtime, warnLoginLimit));
@@ -176,7 +182,7 @@ async function login(c: Context, runtime: AuthRuntime, warnLoginLimit: (fields: 
 
 async function logout(c: Context, runtime: AuthRuntime) {
   const result = await authenticate(c);
-  if (result.ok && result.principal?.kind === 'user') {
+  if (result.ok && result.principal?.kind === 'user' && result.principal.sessionId !== null) {
     await revokeSession(runtime.db, result.principal.sessionId);
     runtime.log.info({ userId: result.principal.userId }, 'signed out');
   }
@@ -217,7 +223,20 @@ async function createKey(c: Context, runtime: AuthRuntime) {
   if (!createdBy) return errorResponse(c, 'ADMIN_REQUIRED');
 
   const scopes = [...new Set(parsed.data.scopes)];
-  const { key, token } = await createApiKey(runtime.db, { name: parsed.data.name, scopes, createdBy });
+  const { key, token } = await runtime.db.transaction().execute(async (trx) => {
+    const created = await createApiKey(trx, { name: parsed.data.name, scopes, createdBy });
+    // The summary has no secret; the token is returned once and never stored or logged.
+    await recordAudit(trx, {
+      actor: { kind: 'user', id: createdBy },
+      action: 'api-key.created',
+      entityType: 'api-key',
+      entityId: created.key.id,
+      before: null,
+      after: created.key,
+      ...auditRequestMetadata(c),
+    });
+    return created;
+  });
   runtime.log.info({ keyId: key.id, prefix: key.prefix, scopes, createdBy }, 'API key created');
   return c.json({ apiKey: key, token }, 201);
 }
@@ -225,9 +244,40 @@ async function createKey(c: Context, runtime: AuthRuntime) {
 async function revokeKey(c: Context, runtime: AuthRuntime) {
   const id = c.req.param('id');
   if (!id || !uuidPattern.test(id)) return errorResponse(c, 'API_KEY_NOT_FOUND', { id });
-  const key = await revokeApiKey(runtime.db, id);
-  if (!key) return errorResponse(c, 'API_KEY_NOT_FOUND', { id });
   const result = await authenticate(c);
-  runtime.log.info({ keyId: key.id, prefix: key.prefix, by: result.ok && result.principal?.kind === 'user' ? result.principal.userId : null }, 'API key revoked');
+  // requireAdmin ran before this handler, so the principal is an admin user.
+  const revokedBy = result.ok && result.principal?.kind === 'user' ? result.principal.userId : null;
+  if (!revokedBy) return errorResponse(c, 'ADMIN_REQUIRED');
+
+  const key = await runtime.db.transaction().execute(async (trx) => {
+    const current = await trx.selectFrom('api_key').select('revoked_at').where('id', '=', id).forUpdate().executeTakeFirst();
+    const revoked = await revokeApiKey(trx, id);
+    // Revoking a revoked key changes nothing, so it is not recorded again.
+    if (current && revoked && current.revoked_at === null) {
+      await recordAudit(trx, {
+        actor: { kind: 'user', id: revokedBy },
+        action: 'api-key.revoked',
+        entityType: 'api-key',
+        entityId: revoked.id,
+        before: { ...revoked, revokedAt: null },
+        after: revoked,
+        ...auditRequestMetadata(c),
+      });
+    }
+    return revoked;
+  });
+  if (!key) return errorResponse(c, 'API_KEY_NOT_FOUND', { id });
+  runtime.log.info({ keyId: key.id, prefix: key.prefix, by: revokedBy }, 'API key revoked');
   return c.json({ apiKey: key });
+}
+
+/**
+ * Returns the client IP (by the gateway's HOP_TRUST_PROXY rule) and the request id for
+ * an audit record. The request id is the `X-Request-Id` the client or proxy
+ * sent; the one the gateway generates when it is missing is not visible here.
+ */
+function auditRequestMetadata(c: Context): { ip: string | null; requestId: string | null } {
+  const ip = clientIp(c);
+  const requestId = c.req.header('x-request-id')?.trim();
+  return { ip: ip === 'unknown' ? null : ip, requestId: requestId ? requestId.slice(0, 200) : null };
 }

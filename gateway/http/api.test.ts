@@ -127,6 +127,7 @@ describe('HTTP API on the embedded default', () => {
       .selectFrom('outbox')
       .select('payload')
       .where('message_key', '=', created.body.id)
+      .where('topic', '=', 'hop.meetings.v1')
       .orderBy('id')
       .execute();
     assert.deepEqual(

@@ -7,7 +7,7 @@ import { bodyLimit } from 'hono/body-limit';
 import { secureHeaders } from 'hono/secure-headers';
 import { decide, type Action, type Principal as PolicyPrincipal } from '../../lib/domain/policy.ts';
 import { errorBody, errorCatalog, type ErrorCode } from '../../lib/errors.ts';
-import { authenticate } from '../auth/principal.ts';
+import { authenticate, clientIp } from '../auth/principal.ts';
 import type { Logger } from '../../lib/log.ts';
 import type { FunctionEvent } from '../../lib/runtime/function.ts';
 import type { Invoker } from '../invoker.ts';
@@ -86,6 +86,7 @@ export async function createApp(options: AppOptions): Promise<Hono> {
 
   app.use('*', async (c, next) => {
     const requestId = c.req.header('x-request-id') ?? randomUUID();
+    c.set('requestId' as never, requestId as never);
     const started = performance.now();
     await next();
     c.header('x-request-id', requestId);
@@ -158,7 +159,13 @@ export async function createApp(options: AppOptions): Promise<Hono> {
         method: c.req.method,
         path: c.req.path,
         query: c.req.query(),
-        headers: headerRecord(c.req.raw.headers),
+        headers: {
+          ...headerRecord(c.req.raw.headers),
+          // Functions see the request id of this gateway's log and the client address
+          // as the gateway determined it (HOP_TRUST_PROXY), not what the client claims.
+          'x-request-id': String(c.get('requestId' as never) ?? ''),
+          'x-forwarded-for': clientIp(c),
+        },
         body,
         params: c.req.param() as Record<string, string>,
         principal,
@@ -174,7 +181,9 @@ export async function createApp(options: AppOptions): Promise<Hono> {
 
       for (const [name, value] of Object.entries(result.headers)) c.header(name, value);
       if (result.body === undefined || result.body === null) return c.body(null, result.status as 200);
-      if (typeof result.body === 'string') return c.text(result.body, result.status as 200);
+      if (typeof result.body === 'string') {
+        return result.headers['content-type'] ? c.body(result.body, result.status as 200) : c.text(result.body, result.status as 200);
+      }
       return c.json(result.body as object, result.status as 200);
     });
   }

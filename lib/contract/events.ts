@@ -86,6 +86,27 @@ const userDisabledData = z.object({
   userId: z.uuid(),
 });
 
+/**
+ * One row of the append-only audit log (`audit_record`), for the province's
+ * central logging. `before` and `after` are snapshots of the entity without
+ * secrets; either is null when the entity did not exist on that side.
+ */
+const auditRecordedData = z.object({
+  auditId: z.string().regex(/^[0-9]+$/),
+  at: z.iso.datetime({ offset: true }),
+  actor: z.object({
+    kind: z.enum(['user', 'api-key', 'system', 'e-office']),
+    id: z.string().min(1).max(500),
+  }),
+  action: z.string().min(1).max(100),
+  entityType: z.string().min(1).max(100),
+  entityId: z.string().min(1).max(200),
+  before: z.record(z.string(), z.unknown()).nullable(),
+  after: z.record(z.string(), z.unknown()).nullable(),
+  ip: z.string().max(100).nullable(),
+  requestId: z.string().max(200).nullable(),
+});
+
 export const eventTypes = {
   'vn.hop.meeting.scheduled.v1': { topic: topics.meetings, data: meetingScheduledData },
   'vn.hop.meeting.cancelled.v1': { topic: topics.meetings, data: meetingCancelledData },
@@ -97,6 +118,7 @@ export const eventTypes = {
   'vn.hop.directory.unit.disabled.v1': { topic: topics.directory, data: unitDisabledData },
   'vn.hop.directory.user.upserted.v1': { topic: topics.directory, data: userUpsertedData },
   'vn.hop.directory.user.disabled.v1': { topic: topics.directory, data: userDisabledData },
+  'vn.hop.audit.recorded.v1': { topic: topics.audit, data: auditRecordedData },
 } as const satisfies Record<string, { topic: TopicName; data: z.ZodType }>;
 
 export type EventType = keyof typeof eventTypes;

@@ -12,6 +12,8 @@ export const topics = {
   media: 'hop.media.v1',
   /** Organisation directory: units keyed by unit id, people keyed by user id. */
   directory: 'hop.directory.v1',
+  /** Audit records for the province's central logging, keyed by the id of the changed entity. */
+  audit: 'hop.audit.v1',
   deadLetter: 'hop.dead-letter.v1',
 } as const;
 

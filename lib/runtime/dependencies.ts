@@ -16,4 +16,6 @@ export interface Dependencies {
   storage: ObjectStorage | null;
   log: Logger;
   now: () => Date;
+  /** Key that signs Janus join tokens (lib/domain/join-token.ts); the same in every process of one installation. */
+  joinTokenSecret: string;
 }

@@ -11,6 +11,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
+import { readJoinToken, signJoinToken } from '../../lib/domain/join-token.ts';
 import { log } from '../../lib/log.ts';
 import { launchBrowserInNetns } from '../support/browser.ts';
 import { createMediaRig, mediaRigUnavailableReason, type MediaRig } from '../support/netns.ts';
@@ -124,6 +125,7 @@ describe('meeting to two browsers on video', { skip: unavailable ?? false, timeo
       .selectFrom('outbox')
       .select(['topic', 'published_at'])
       .where('message_key', '=', meeting.id)
+      .where('topic', 'in', ['hop.meetings.v1', 'hop.media.v1'])
       .orderBy('id')
       .execute();
     assert.deepEqual(
@@ -295,5 +297,33 @@ describe('meeting to two browsers on video', { skip: unavailable ?? false, timeo
     assert.equal(after.status, 'ready');
     assert.equal(join.body.janus.roomId, Number(after.room_id));
     assert.equal(await server.roomExists(Number(after.room_id)), true);
+  });
+
+  it('join tokens are signed and expired ones pruned', async () => {
+    const created = await hop.request('POST', '/api/v1/meetings', meetingRequest());
+    const id = created.body.id as string;
+    await waitFor('room ready', async () => ((await hop.request('GET', `/api/v1/meetings/${id}`)).body.roomStatus === 'ready' ? true : undefined), {
+      timeoutMs: 30_000,
+    });
+    const room = await hop.platform.database.db.selectFrom('room').selectAll().where('meeting_id', '=', id).executeTakeFirstOrThrow();
+    const server = hop.platform.media!.server('janus-rig')!;
+    const stale = signJoinToken(
+      { meetingId: id, participantId: created.body.participants[0].id, role: 'chair', expiresAt: new Date(Date.now() - 60_000) },
+      hop.platform.joinTokenSecret,
+    );
+    await server.allowTokens(Number(room.room_id), room.secret!, [stale, 'token-from-elsewhere']);
+
+    const join = await hop.request('POST', `/api/v1/meetings/${id}/join`, { inviteKey: created.body.participants[1].inviteKey });
+    assert.equal(join.status, 200);
+    const claims = readJoinToken(join.body.janus.token, hop.platform.joinTokenSecret);
+    assert.equal(claims?.meetingId, id);
+    assert.equal(claims?.participantId, created.body.participants[1].id);
+    assert.equal(claims?.role, 'participant');
+    assert.ok(claims!.expiresAt.getTime() > Date.now());
+
+    const allowed = await server.allowTokens(Number(room.room_id), room.secret!, ['probe-token']);
+    assert.ok(allowed.includes(join.body.janus.token), 'the new token is allowed');
+    assert.ok(!allowed.includes(stale), 'the expired token was removed');
+    assert.ok(allowed.includes('token-from-elsewhere'), 'tokens hop did not sign are left alone');
   });
 });

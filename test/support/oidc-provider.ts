@@ -26,6 +26,18 @@ export interface TestOidcProvider {
   currentKid(): string;
   /** Private JWK of the current signing key, for tests that forge tokens with the provider's real key. */
   currentPrivateKey(): JWK;
+  /** Secret of the client `clientId`, for a gateway's OIDC_CLIENT_SECRET. */
+  clientSecret: string;
+  /** Registers another redirect URI of the client, e.g. a test gateway's callback. */
+  addRedirectUri(uri: string): void;
+  /** Makes `user` known to the provider, so an authorization request with `login_hint=<sub>` signs them in. */
+  addAccount(user: TestUser): void;
+  /**
+   * Follows the provider's redirects from `url` (an authorization request) with
+   * the provider's cookies, signing in the `login_hint` account, and returns the
+   * first redirect whose address starts with `redirectPrefix`.
+   */
+  authorize(url: string, redirectPrefix: string): Promise<URL>;
   /** Adds a new RS256 key that signs from now on; the old key stays published in the JWKS. */
   rotateKeys(): Promise<string>;
   close(): Promise<void>;
@@ -79,6 +91,7 @@ export async function startOidcProvider(): Promise<TestOidcProvider> {
   const accounts = new Map<string, TestUser>();
   const keys: JWK[] = [await generateSigningKey()];
   let idTokenTtlSeconds = 600;
+  const redirectUris = [redirectUri];
 
   let handle: ((request: IncomingMessage, response: ServerResponse) => void) | undefined;
   const server: Server = createServer((request, response) => {
@@ -97,7 +110,7 @@ export async function startOidcProvider(): Promise<TestOidcProvider> {
         {
           client_id: clientId,
           client_secret: clientSecret,
-          redirect_uris: [redirectUri],
+          redirect_uris: [...redirectUris],
           grant_types: ['authorization_code'],
           response_types: ['code'],
           token_endpoint_auth_method: 'client_secret_basic',
@@ -161,14 +174,32 @@ export async function startOidcProvider(): Promise<TestOidcProvider> {
 
   buildProvider();
 
+  // Follows the redirects by hand: /auth → /interaction/:uid → /auth/:uid → redirect URI?code=…
+  async function authorize(url: string, redirectPrefix: string): Promise<URL> {
+    const jar = new CookieJar();
+    let location = url;
+    for (let step = 0; step < 10; step += 1) {
+      const response = await fetch(location, { redirect: 'manual', headers: { cookie: jar.header() } });
+      jar.store(response);
+      const next = response.headers.get('location');
+      if (response.status < 300 || response.status >= 400 || !next) {
+        throw new Error(`authorization step ${location} returned ${response.status}: ${await response.text()}`);
+      }
+      await response.body?.cancel();
+      const nextUrl = new URL(next, location);
+      if (nextUrl.href.startsWith(redirectPrefix)) return nextUrl;
+      location = nextUrl.toString();
+    }
+    throw new Error(`authorization code flow did not reach ${redirectPrefix}`);
+  }
+
   async function getIdToken(user: TestUser, options: { ttlSeconds?: number; nonce?: string } = {}): Promise<string> {
     accounts.set(user.sub, user);
     idTokenTtlSeconds = options.ttlSeconds ?? 600;
 
-    const jar = new CookieJar();
     const verifier = randomBytes(32).toString('base64url');
-    const authorize = new URL('/auth', issuer);
-    authorize.search = new URLSearchParams({
+    const authorization = new URL('/auth', issuer);
+    authorization.search = new URLSearchParams({
       client_id: clientId,
       response_type: 'code',
       redirect_uri: redirectUri,
@@ -180,26 +211,11 @@ export async function startOidcProvider(): Promise<TestOidcProvider> {
       code_challenge_method: 'S256',
     }).toString();
 
-    // Follow the redirects by hand: /auth → /interaction/:uid → /auth/:uid → redirect_uri?code=…
-    let location = authorize.toString();
-    let code: string | null = null;
-    for (let step = 0; step < 10 && code === null; step += 1) {
-      const response = await fetch(location, { redirect: 'manual', headers: { cookie: jar.header() } });
-      jar.store(response);
-      const next = response.headers.get('location');
-      if (response.status < 300 || response.status >= 400 || !next) {
-        throw new Error(`authorization step ${location} returned ${response.status}: ${await response.text()}`);
-      }
-      await response.body?.cancel();
-      const nextUrl = new URL(next, location);
-      if (nextUrl.href.startsWith(redirectUri)) {
-        const error = nextUrl.searchParams.get('error');
-        if (error) throw new Error(`authorization failed: ${error} ${nextUrl.searchParams.get('error_description') ?? ''}`);
-        code = nextUrl.searchParams.get('code');
-      }
-      location = nextUrl.toString();
-    }
-    if (code === null) throw new Error('authorization code flow did not reach the redirect URI');
+    const redirected = await authorize(authorization.toString(), redirectUri);
+    const error = redirected.searchParams.get('error');
+    if (error) throw new Error(`authorization failed: ${error} ${redirected.searchParams.get('error_description') ?? ''}`);
+    const code = redirected.searchParams.get('code');
+    if (code === null) throw new Error(`authorization code flow reached ${redirected.href} without a code`);
 
     const tokenResponse = await fetch(new URL('/token', issuer), {
       method: 'POST',
@@ -219,6 +235,16 @@ export async function startOidcProvider(): Promise<TestOidcProvider> {
   return {
     issuer,
     clientId,
+    clientSecret,
+    addRedirectUri: (uri) => {
+      redirectUris.push(uri);
+      // oidc-provider reads its clients once, so a new instance on the same server and issuer takes over.
+      buildProvider();
+    },
+    addAccount: (user) => {
+      accounts.set(user.sub, user);
+    },
+    authorize,
     getIdToken,
     currentKid: () => keys.at(-1)!.kid!,
     currentPrivateKey: () => ({ ...keys.at(-1)! }),

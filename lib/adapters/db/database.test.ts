@@ -7,7 +7,7 @@ import { sql } from 'kysely';
 import { requireService, createTestDatabase } from '../../../test/support/services.ts';
 import { migrateToLatest, openDatabase, type DatabaseConfig } from './database.ts';
 
-const expectedTables = ['api_key', 'app_user', 'local_account', 'meeting', 'membership', 'outbox', 'participant', 'processed_event', 'room', 'unit', 'web_session'];
+const expectedTables = ['api_key', 'app_user', 'audit_record', 'local_account', 'meeting', 'membership', 'outbox', 'participant', 'processed_event', 'room', 'unit', 'web_session'];
 
 async function tablesOf(config: DatabaseConfig): Promise<string[]> {
   const handle = await openDatabase(config);

@@ -164,3 +164,28 @@ export interface ApiKeyTable {
 export type LocalAccountRow = Selectable<LocalAccountTable>;
 export type WebSessionRow = Selectable<WebSessionTable>;
 export type ApiKeyRow = Selectable<ApiKeyTable>;
+
+// Audit log (migration 0005_audit). Append-only: a trigger rejects UPDATE, DELETE and TRUNCATE.
+export interface Database {
+  audit_record: AuditRecordTable;
+}
+
+export type AuditActorKind = 'user' | 'api-key' | 'system' | 'e-office';
+
+export interface AuditRecordTable {
+  /** bigserial: a number from the pg driver (see database.ts), which may differ under PGlite, so read it with String(). */
+  id: ColumnType<number | string, never, never>;
+  at: ColumnType<Date, Date | string | undefined, never>;
+  actor_kind: ColumnType<AuditActorKind, AuditActorKind, never>;
+  actor_id: ColumnType<string, string, never>;
+  action: ColumnType<string, string, never>;
+  entity_type: ColumnType<string, string, never>;
+  entity_id: ColumnType<string, string, never>;
+  /** Written as a JSON string, read as the parsed object. */
+  before: ColumnType<Record<string, unknown> | null, string | null, never>;
+  after: ColumnType<Record<string, unknown> | null, string | null, never>;
+  ip: ColumnType<string | null, string | null | undefined, never>;
+  request_id: ColumnType<string | null, string | null | undefined, never>;
+}
+
+export type AuditRecordRow = Selectable<AuditRecordTable>;

@@ -144,11 +144,18 @@ export class JanodeMediaServer implements MediaServer {
     }));
   }
 
-  async allowTokens(roomId: number, secret: string, tokens: string[]): Promise<void> {
+  async allowTokens(roomId: number, secret: string, tokens: string[]): Promise<string[]> {
     // Janus rejects an `add` without tokens (missing `allowed`), and there is nothing to add.
-    if (tokens.length === 0) return;
-    await this.request('allowed', { request: 'allowed', room: roomId, secret, action: 'add', allowed: tokens }, 'success');
+    if (tokens.length === 0) return [];
+    const data = await this.request('allowed', { request: 'allowed', room: roomId, secret, action: 'add', allowed: tokens }, 'success');
     this.log.info({ roomId, tokens: tokens.length }, 'tokens added to room');
+    return Array.isArray(data.allowed) ? data.allowed.filter((token): token is string => typeof token === 'string') : [];
+  }
+
+  async removeTokens(roomId: number, secret: string, tokens: string[]): Promise<void> {
+    if (tokens.length === 0) return;
+    await this.request('allowed', { request: 'allowed', room: roomId, secret, action: 'remove', allowed: tokens }, 'success');
+    this.log.info({ roomId, tokens: tokens.length }, 'tokens removed from room');
   }
 
   /** Lists the participants of a room (publishers and others), as the VideoRoom `listparticipants` request returns them. */

@@ -31,8 +31,10 @@ export interface MediaServer {
   destroyRoom(roomId: number, secret: string): Promise<void>;
   roomExists(roomId: number): Promise<boolean>;
   listRooms(): Promise<RoomInfo[]>;
-  /** Adds tokens to the room's `allowed` list. */
-  allowTokens(roomId: number, secret: string, tokens: string[]): Promise<void>;
+  /** Adds tokens to the room's `allowed` list and returns the whole list as Janus now has it. */
+  allowTokens(roomId: number, secret: string, tokens: string[]): Promise<string[]>;
+  /** Removes tokens from the room's `allowed` list. */
+  removeTokens(roomId: number, secret: string, tokens: string[]): Promise<void>;
   ping(): Promise<void>;
   close(): Promise<void>;
 }

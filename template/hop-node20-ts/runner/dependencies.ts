@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { openDatabase } from '../../../lib/adapters/db/database.ts';
@@ -71,9 +72,16 @@ export async function buildDependencies(env: NodeJS.ProcessEnv, log: Logger): Pr
     });
   }
 
+  let joinTokenSecret = env.HOP_JOIN_TOKEN_SECRET || (await readSecret(secretsDir, 'hop-join-token-secret'));
+  if (!joinTokenSecret) {
+    // Tokens still work in Janus, but other processes cannot read them, so expired ones are not pruned.
+    log.warn('HOP_JOIN_TOKEN_SECRET and the secret hop-join-token-secret are missing; using a random key for this process');
+    joinTokenSecret = randomBytes(32).toString('base64url');
+  }
+
   log.info({ database: 'postgres', storage: storage?.kind ?? 'none', media: media ? media.servers().map((server) => server.id) : 'none' }, 'dependencies ready');
   return {
-    deps: { db: database.db, media, storage, log, now: () => new Date() },
+    deps: { db: database.db, media, storage, log, now: () => new Date(), joinTokenSecret },
     close: async () => {
       if (storage instanceof S3Storage) storage.close();
       await media?.close();

@@ -39,7 +39,7 @@ describe('runner', () => {
     const log = pino({ level: 'info' }, capture);
     server = createRunnerServer({
       handler,
-      deps: { db: database.db, media: null, storage: null, log, now: () => new Date() },
+      deps: { db: database.db, media: null, storage: null, log, now: () => new Date(), joinTokenSecret: 'test-join-token-secret-0123456789abcdef' },
       maxBodyBytes: 1024,
       log,
     });
