@@ -102,7 +102,7 @@ describe('meeting routes enforce the policy', () => {
   test('invited member sees and joins', async () => {
     const listed = await as(memberA, 'GET', '/api/v1/meetings');
     assert.equal(listed.status, 200);
-    assert.deepEqual(listed.body.meetings.map((item: { id: string }) => item.id), [meeting.id]);
+    assert.ok(listed.body.meetings.some((item: { id: string }) => item.id === meeting.id));
 
     const fetched = await as(memberA, 'GET', `/api/v1/meetings/${meeting.id}`);
     assert.equal(fetched.status, 200);
@@ -140,6 +140,23 @@ describe('meeting routes enforce the policy', () => {
     assert.ok(listed.body.meetings.some((item: { id: string }) => item.id === meeting.id));
   });
 
+  test('whole unit invited', async () => {
+    const created = await as(organiserA, 'POST', '/api/v1/meetings', meetingRequest({ unitId: unitA, participants: [], invitedUnitIds: [unitA] }));
+    assert.equal(created.status, 201);
+    const names = created.body.participants.map((participant: { name: string }) => participant.name).sort();
+    assert.deepEqual(names, ['Lê Thị Thư', 'Phan Văn Minh']);
+    assert.ok(created.body.participants.every((participant: { inviteKey: string }) => participant.inviteKey.length > 20));
+
+    const listed = await as(memberA, 'GET', '/api/v1/meetings');
+    assert.ok(listed.body.meetings.some((item: { id: string }) => item.id === created.body.id), 'a member of the unit sees it');
+    const hidden = await as(memberB, 'GET', `/api/v1/meetings/${created.body.id}`);
+    assert.equal(hidden.status, 404);
+
+    const unknown = await as(organiserA, 'POST', '/api/v1/meetings', meetingRequest({ unitId: unitA, invitedUnitIds: ['00000000-0000-4000-8000-000000000000'] }));
+    assert.equal(unknown.status, 400);
+    assert.equal(unknown.body.error.code, 'REFERENCED_UNIT_NOT_FOUND');
+  });
+
   test('guest outside window rejected', async () => {
     const later = await hop.request(
       'POST',
@@ -167,5 +184,30 @@ describe('meeting routes enforce the policy', () => {
     const response = await as(organiserA, 'POST', `/api/v1/meetings/${meeting.id}/cancel`, { reason: 'Bão' });
     assert.equal(response.status, 200);
     assert.equal(response.body.status, 'cancelled');
+  });
+});
+
+describe('write rate limit on meeting routes', () => {
+  let hop: TestPlatform;
+
+  before(async () => {
+    hop = await startTestPlatform({ HOP_WRITE_RATE_PER_MINUTE: '3' });
+  });
+  after(async () => {
+    await hop.stop();
+  });
+
+  test('fourth write in a minute gets 429', async () => {
+    for (let index = 0; index < 3; index++) {
+      const response = await hop.request('POST', '/api/v1/meetings', meetingRequest());
+      assert.equal(response.status, 201, `write ${index + 1}`);
+    }
+    const limited = await hop.request('POST', '/api/v1/meetings', meetingRequest());
+    assert.equal(limited.status, 429);
+    assert.equal(limited.body.error.code, 'RATE_LIMITED');
+    assert.ok(Number(limited.headers.get('retry-after')) >= 1);
+
+    const read = await hop.request('GET', '/api/v1/meetings');
+    assert.equal(read.status, 200, 'reads are not limited');
   });
 });

@@ -59,7 +59,35 @@ export const handler = httpFunction({
     }
 
     const meetingId: string = randomUUID();
-    const invitations = body.participants.map((participant) => ({
+    // Members of invited units join the list at invitation time, after the people named one by one.
+    const named = new Set(body.participants.flatMap((participant) => (participant.userId ? [participant.userId] : [])));
+    const unitMembers = body.invitedUnitIds.length === 0 ? [] : await deps.db
+      .selectFrom('membership')
+      .innerJoin('app_user', 'app_user.id', 'membership.user_id')
+      .innerJoin('unit', 'unit.id', 'membership.unit_id')
+      .select(['app_user.id', 'app_user.display_name', 'app_user.email', 'app_user.phone', 'membership.unit_id'])
+      .where('membership.unit_id', 'in', body.invitedUnitIds)
+      .where('app_user.disabled_at', 'is', null)
+      .where('unit.disabled_at', 'is', null)
+      .orderBy('app_user.name_search')
+      .execute();
+    const knownUnits = await (body.invitedUnitIds.length === 0
+      ? Promise.resolve([])
+      : deps.db.selectFrom('unit').select('id').where('id', 'in', body.invitedUnitIds).execute());
+    const missingUnits = body.invitedUnitIds.filter((id) => !knownUnits.some((unit) => unit.id === id));
+    if (missingUnits.length > 0) throw new HopError('REFERENCED_UNIT_NOT_FOUND', { details: { unitIds: missingUnits } });
+
+    const participants = [...body.participants];
+    for (const member of unitMembers) {
+      if (named.has(member.id)) continue;
+      named.add(member.id);
+      participants.push({ name: member.display_name, email: member.email ?? undefined, phone: member.phone ?? undefined, role: 'participant', userId: member.id });
+    }
+    if (participants.length === 0) {
+      throw new HopError('VALIDATION_FAILED', { details: [{ path: 'participants', message: 'invite at least one person or a unit with members' }] });
+    }
+
+    const invitations = participants.map((participant) => ({
       id: randomUUID(),
       participant,
       inviteKey: newInviteKey(),

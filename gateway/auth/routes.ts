@@ -66,8 +66,13 @@ export function mountAuth(app: Hono, options: MountAuthOptions): AuthRuntime {
   app.post('/api/v1/auth/logout', csrfProtection(), (c) => logout(c, runtime));
   app.get('/api/v1/auth/me', requirePrincipal(), (c) => me(c, runtime));
 
+  // Every write of the API counts against the caller's and the address's budget;
+  // sign-in has its own, stricter limiter above.
+  // Hono's `/path/*` also matches `/path` itself, so one pattern per prefix counts each request once.
   const writeLimit = writeRateLimit(runtime);
-  app.use('/api/v1/admin/api-keys', csrfProtection(), requireAdmin(), writeLimit);
+  app.use('/api/v1/meetings/*', writeLimit);
+  app.use('/api/v1/units/*', writeLimit);
+  app.use('/api/v1/users/*', writeLimit);
   app.use('/api/v1/admin/api-keys/*', csrfProtection(), requireAdmin(), writeLimit);
   app.post('/api/v1/admin/api-keys', (c) => createKey(c, runtime));
   app.get('/api/v1/admin/api-keys', async (c) => c.json({ apiKeys: await listApiKeys(runtime.db) }));

@@ -78,7 +78,9 @@ export const createMeetingRequestSchema = z
     timeZone: z.string().max(64).default(DEFAULT_TIME_ZONE),
     /** The unit the meeting belongs to; its organisers manage it. Required unless an admin schedules. */
     unitId: z.uuid().optional(),
-    participants: z.array(participantInputSchema).min(1).max(1000),
+    participants: z.array(participantInputSchema).max(1000).default([]),
+    /** Whole units invited: their active members become participants when the meeting is created. */
+    invitedUnitIds: z.array(z.uuid()).max(50).default([]),
   })
   .strict();
 

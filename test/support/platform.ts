@@ -33,6 +33,8 @@ export async function startTestPlatform(env: Record<string, string | undefined> 
     HOP_CRON: 'off',
     HOP_BRIDGE_BACKOFF_MS: '50',
     HOP_BRIDGE_BACKOFF_MAX_MS: '200',
+    // Test files send bursts of writes from one address; the limiter has its own test.
+    HOP_WRITE_RATE_PER_MINUTE: '100000',
     ...env,
   });
   const platform = await startPlatform(config);
