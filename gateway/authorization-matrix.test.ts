@@ -1,0 +1,159 @@
+/**
+ * The authorization matrix through HTTP: every protected endpoint × every kind
+ * of caller, against one meeting of unit A. The expected answer of each cell
+ * comes from the policy (`decide`), which lib/domain/policy.test.ts checks
+ * against a matrix written by hand; this test checks that every endpoint
+ * enforces it. Cells: allowed when the endpoint goes past its permission check
+ * (2xx, or MEDIA_OFF for a join while media is off), denied on 401, 403 or a
+ * 404 that hides the meeting.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { decide, type Action, type MeetingContext, type Principal } from '../lib/domain/policy.ts';
+import { meetingRequest, startTestPlatform, type TestPlatform } from '../test/support/platform.ts';
+import { createApiKey } from './auth/api-keys.ts';
+import { createLocalAccount } from './auth/accounts.ts';
+
+const password = 'mật khẩu đủ dài 2026';
+
+interface Caller {
+  name: string;
+  headers: Record<string, string>;
+  principal: Principal;
+}
+
+interface Endpoint {
+  name: string;
+  action: Action;
+  call: (hop: TestPlatform, headers: Record<string, string>) => Promise<{ status: number; body: any }>;
+}
+
+describe('authorization matrix over HTTP', () => {
+  let hop: TestPlatform;
+  let unitA: string;
+  let meetingId: string;
+  let meeting: MeetingContext;
+  const callers: Caller[] = [];
+  let roles: Map<string, MeetingContext['meetingRole']>;
+  let ip = 100;
+
+  async function person(username: string, displayName: string, systemRole: 'admin' | 'organiser' | 'member' | 'guest', unitId: string | null) {
+    const { userId } = await createLocalAccount(hop.platform.database.db, { username, displayName, password, systemRole });
+    if (unitId) await hop.platform.database.db.insertInto('membership').values({ user_id: userId, unit_id: unitId, position: null }).execute();
+    const response = await hop.requestAs(null, 'POST', '/api/v1/auth/login', { username, password }, { 'x-forwarded-for': `127.0.1.${ip++}` });
+    assert.equal(response.status, 200, `sign-in of ${username}`);
+    const cookie = /^(hop_session=[^;]+)/.exec(response.headers.get('set-cookie') ?? '')![1]!;
+    return { userId, headers: { cookie, 'x-csrf-token': response.body.csrfToken as string } };
+  }
+
+  before(async () => {
+    hop = await startTestPlatform();
+    unitA = (await hop.request('POST', '/api/v1/units', { kind: 'department', name: 'Sở Giáo dục và Đào tạo' })).body.id;
+    const unitB = (await hop.request('POST', '/api/v1/units', { kind: 'commune', name: 'UBND xã Hương Nguyên' })).body.id;
+
+    const admin = await person('quantri', 'Quản trị', 'admin', null);
+    const organiserA = await person('tochuc.a', 'Tổ chức A', 'organiser', unitA);
+    const organiserB = await person('tochuc.b', 'Tổ chức B', 'organiser', unitB);
+    const chair = await person('chutri.a', 'Chủ trì A', 'member', unitA);
+    const secretary = await person('thuky.a', 'Thư ký A', 'member', unitA);
+    const participant = await person('thamdu.a', 'Tham dự A', 'member', unitA);
+    const observer = await person('dusthinh.a', 'Dự thính A', 'member', unitA);
+    const outsider = await person('chuyenvien.a', 'Chuyên viên A', 'member', unitA);
+    const otherUnit = await person('canbo.b', 'Cán bộ B', 'member', unitB);
+    const guest = await person('khach', 'Khách mời', 'guest', null);
+    const adminId = (await hop.platform.database.db.selectFrom('app_user').select('id').where('system_role', '=', 'admin').executeTakeFirstOrThrow()).id;
+    const reader = await createApiKey(hop.platform.database.db, { name: 'reader', scopes: ['meetings:read', 'directory:read'], createdBy: adminId });
+
+    const startsAt = new Date(Date.now() - 5 * 60_000);
+    const endsAt = new Date(Date.now() + 60 * 60_000);
+    const created = await hop.request(
+      'POST',
+      '/api/v1/meetings',
+      meetingRequest({
+        unitId: unitA,
+        startsAt: startsAt.toISOString(),
+        endsAt: endsAt.toISOString(),
+        participants: [
+          { name: 'Chủ trì A', userId: chair.userId, role: 'chair' },
+          { name: 'Thư ký A', userId: secretary.userId, role: 'secretary' },
+          { name: 'Tham dự A', userId: participant.userId, role: 'participant' },
+          { name: 'Dự thính A', userId: observer.userId, role: 'observer' },
+          { name: 'Khách mời', userId: guest.userId, role: 'guest' },
+        ],
+      }),
+    );
+    assert.equal(created.status, 201);
+    meetingId = created.body.id;
+    roles = new Map([
+      [chair.userId, 'chair'],
+      [secretary.userId, 'secretary'],
+      [participant.userId, 'participant'],
+      [observer.userId, 'observer'],
+      [guest.userId, 'guest'],
+    ]);
+    meeting = { unitId: unitA, meetingRole: null, startsAt, endsAt };
+
+    const user = (name: string, session: { userId: string; headers: Record<string, string> }, systemRole: 'admin' | 'organiser' | 'member' | 'guest', unitIds: string[]): Caller => ({
+      name,
+      headers: session.headers,
+      principal: { kind: 'user', userId: session.userId, systemRole, unitIds },
+    });
+    callers.push(
+      user('admin', admin, 'admin', []),
+      user('organiser of the unit', organiserA, 'organiser', [unitA]),
+      user('organiser of another unit', organiserB, 'organiser', [unitB]),
+      user('chair', chair, 'member', [unitA]),
+      user('secretary', secretary, 'member', [unitA]),
+      user('participant', participant, 'member', [unitA]),
+      user('observer', observer, 'member', [unitA]),
+      user('member of the unit, not invited', outsider, 'member', [unitA]),
+      user('member of another unit', otherUnit, 'member', [unitB]),
+      user('guest, invited', guest, 'guest', []),
+      { name: 'API key with read scopes', headers: { authorization: `Bearer ${reader.token}` }, principal: { kind: 'api-key', keyId: reader.key.id, scopes: ['meetings:read', 'directory:read'] } },
+      { name: 'anonymous', headers: {}, principal: { kind: 'anonymous' } },
+    );
+  });
+
+  after(async () => {
+    await hop.stop();
+  });
+
+  const endpoints: Endpoint[] = [
+    { name: 'POST /api/v1/meetings', action: 'meeting.create', call: (h, headers) => h.requestAs(null, 'POST', '/api/v1/meetings', meetingRequest({ unitId: unitA }), headers) },
+    { name: 'GET /api/v1/meetings/:id', action: 'meeting.read', call: (h, headers) => h.requestAs(null, 'GET', `/api/v1/meetings/${meetingId}`, undefined, headers) },
+    { name: 'POST /api/v1/meetings/:id/cancel', action: 'meeting.update', call: (h, headers) => h.requestAs(null, 'POST', `/api/v1/meetings/${meetingId}/cancel`, {}, headers) },
+    { name: 'POST /api/v1/meetings/:id/join', action: 'meeting.join', call: (h, headers) => h.requestAs(null, 'POST', `/api/v1/meetings/${meetingId}/join`, {}, headers) },
+    { name: 'GET /api/v1/units', action: 'directory.read', call: (h, headers) => h.requestAs(null, 'GET', '/api/v1/units', undefined, headers) },
+    { name: 'GET /api/v1/users', action: 'directory.read', call: (h, headers) => h.requestAs(null, 'GET', '/api/v1/users?q=a', undefined, headers) },
+    { name: 'POST /api/v1/units', action: 'directory.manage', call: (h, headers) => h.requestAs(null, 'POST', '/api/v1/units', { kind: 'office', name: `Phòng ${Math.random()}` }, headers) },
+    { name: 'GET /api/v1/audit', action: 'audit.read', call: (h, headers) => h.requestAs(null, 'GET', '/api/v1/audit', undefined, headers) },
+    { name: 'POST /api/v1/admin/api-keys', action: 'api-key.manage', call: (h, headers) => h.requestAs(null, 'POST', '/api/v1/admin/api-keys', { name: 'k', scopes: ['meetings:read'] }, headers) },
+  ];
+
+  function allowed(response: { status: number; body: any }): boolean {
+    if (response.status >= 200 && response.status < 300) return true;
+    return response.body?.error?.code === 'MEDIA_OFF';
+  }
+
+  test('every endpoint enforces the policy', async (t) => {
+    const rows: string[] = [];
+    let cases = 0;
+    // The cancel endpoint changes the meeting, so it runs last for every caller.
+    const ordered = [...endpoints.filter((endpoint) => endpoint.action !== 'meeting.update'), ...endpoints.filter((endpoint) => endpoint.action === 'meeting.update')];
+    for (const endpoint of ordered) {
+      const cells: string[] = [];
+      for (const caller of callers) {
+        const meetingRole = caller.principal.kind === 'user' ? (roles.get(caller.principal.userId) ?? null) : null;
+        const expected = decide(caller.principal, endpoint.action, { meeting: { ...meeting, meetingRole }, unitId: unitA }).allow;
+        const response = await endpoint.call(hop, caller.headers);
+        assert.equal(allowed(response), expected, `${endpoint.name} as ${caller.name}: ${response.status} ${response.body?.error?.code ?? ''}`);
+        if (!expected) assert.ok([401, 403, 404, 400].includes(response.status), `${endpoint.name} as ${caller.name}: denied with ${response.status}`);
+        cells.push(expected ? 'yes' : 'no');
+        cases++;
+      }
+      rows.push(`${endpoint.name}: ${cells.join(' ')}`);
+    }
+    t.diagnostic(`${ordered.length} endpoints × ${callers.length} callers = ${cases} HTTP cases`);
+    assert.equal(cases, endpoints.length * callers.length);
+  });
+});
