@@ -210,7 +210,7 @@ describe('directory API on the embedded default', () => {
         status: 400,
         code: 'REFERENCED_UNIT_NOT_FOUND',
       },
-      { name: 'user unknown field', method: 'POST', path: '/api/v1/users', body: { displayName: 'An', systemRole: 'admin' }, status: 400, code: 'VALIDATION_FAILED' },
+      { name: 'user unknown field', method: 'POST', path: '/api/v1/users', body: { displayName: 'An', role: 'admin' }, status: 400, code: 'VALIDATION_FAILED' },
       { name: 'patch unknown user', method: 'PATCH', path: `/api/v1/users/${missingUnit}`, body: { displayName: 'An' }, status: 404, code: 'USER_NOT_FOUND' },
       { name: 'disable unknown user', method: 'POST', path: `/api/v1/users/${missingUnit}/disable`, status: 404, code: 'USER_NOT_FOUND' },
       { name: 'search unknown unit', method: 'GET', path: `/api/v1/users?unitId=${missingUnit}`, status: 404, code: 'UNIT_NOT_FOUND' },
@@ -441,5 +441,34 @@ describe('directory permissions', () => {
     const response = await hop.requestAs('not-a-key', 'GET', '/api/v1/units');
     assert.equal(response.status, 401);
     assert.equal(response.body.error.code, 'API_KEY_INVALID');
+  });
+});
+
+describe('system roles through the admin API', () => {
+  let hop: TestPlatform;
+
+  before(async () => {
+    hop = await startTestPlatform();
+  });
+  after(async () => {
+    await hop.stop();
+  });
+
+  test('role set at creation and changed', async () => {
+    const unit = await hop.request('POST', '/api/v1/units', { kind: 'department', name: 'Sở Xây dựng' });
+    const created = await hop.request('POST', '/api/v1/users', {
+      displayName: 'Đặng Thị Lan',
+      memberships: [{ unitId: unit.body.id, position: 'thư ký' }],
+      systemRole: 'organiser',
+    });
+    assert.equal(created.status, 201);
+    assert.equal(created.body.systemRole, 'organiser');
+
+    const changed = await hop.request('PATCH', `/api/v1/users/${created.body.id}`, { systemRole: 'member' });
+    assert.equal(changed.status, 200);
+    assert.equal(changed.body.systemRole, 'member');
+
+    const invalid = await hop.request('PATCH', `/api/v1/users/${created.body.id}`, { systemRole: 'superuser' });
+    assert.equal(invalid.status, 400);
   });
 });

@@ -96,6 +96,7 @@ async function loadAccount() {
   if (me.body.csrfToken) sessionStorage.setItem('hop.csrf', me.body.csrfToken);
   document.getElementById('signed-in-as').textContent = me.body.user.displayName;
   document.getElementById('sign-out').hidden = false;
+  document.getElementById('admin-link').hidden = me.body.user.systemRole !== 'admin';
   return me.body.user;
 }
 

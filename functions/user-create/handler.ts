@@ -30,6 +30,7 @@ export const handler = httpFunction({
         },
         { now, missingUnit: 'REFERENCED_UNIT_NOT_FOUND', rejectDisabledUnits: true },
       );
+      await trx.updateTable('app_user').set({ system_role: body.systemRole }).where('id', '=', userId).execute();
       const created = await loadUser(trx, userId);
       if (!created) throw new Error(`user ${userId} vanished inside the transaction that created it`);
       await emitUserUpserted(trx, created, name, now);

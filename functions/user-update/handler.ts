@@ -38,6 +38,9 @@ export const handler = httpFunction({
         },
         { now, missingUnit: 'REFERENCED_UNIT_NOT_FOUND', rejectDisabledUnits: true },
       );
+      if (body.systemRole !== undefined) {
+        await trx.updateTable('app_user').set({ system_role: body.systemRole }).where('id', '=', current.id).execute();
+      }
       const updated = await loadUser(trx, current.id);
       if (!updated) throw new Error(`user ${current.id} vanished inside the transaction that updated it`);
       await emitUserUpserted(trx, updated, name, now);

@@ -103,6 +103,8 @@ export const createUserRequestSchema = z
     phone: phoneSchema.nullable().default(null),
     externalId: externalIdSchema.nullable().default(null),
     memberships: membershipListSchema.default([]),
+    /** System role; only the admin API sets it (directory events leave it as it is). */
+    systemRole: z.enum(['admin', 'organiser', 'member', 'guest']).default('member'),
   })
   .strict();
 export type CreateUserRequest = z.infer<typeof createUserRequestSchema>;
@@ -115,9 +117,10 @@ export const updateUserRequestSchema = z
     externalId: externalIdSchema.nullable().optional(),
     /** Replaces the whole membership list when present. */
     memberships: membershipListSchema.optional(),
+    systemRole: z.enum(['admin', 'organiser', 'member', 'guest']).optional(),
   })
   .strict()
-  .refine((body) => Object.keys(body).length > 0, 'give at least one of displayName, email, phone, externalId, memberships');
+  .refine((body) => Object.keys(body).length > 0, 'give at least one of displayName, email, phone, externalId, memberships, systemRole');
 export type UpdateUserRequest = z.infer<typeof updateUserRequestSchema>;
 
 /** Body of the disable operations: empty. */

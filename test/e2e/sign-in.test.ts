@@ -75,4 +75,36 @@ describe('sign-in and unit visibility in the browser', { skip: unavailable ?? fa
     assert.ok(!list?.includes('Họp chuyên môn Sở Y tế'), 'the meeting of another unit is hidden');
     assert.equal(await page.textContent('#list-status'), 'Chưa có cuộc họp nào.');
   });
+
+  it('admin manages the directory page', async () => {
+    await createLocalAccount(hop.platform.database.db, { username: 'quantri.tinh', displayName: 'Võ Văn Quản', password, systemRole: 'admin' });
+    const page = await signIn('quantri.tinh');
+    await page.click('#admin-link');
+    await page.waitForURL(`${hop.baseUrl}/admin.html`);
+    await page.waitForFunction(() => document.getElementById('units')?.textContent?.includes('Sở Y tế'));
+
+    await page.fill('#unit-form input[name=name]', 'Sở Tài chính');
+    await page.fill('#unit-form input[name=code]', 'STC');
+    await page.click('#unit-form button[type=submit]');
+    await page.waitForFunction(() => document.getElementById('units')?.textContent?.includes('Sở Tài chính'));
+
+    await page.fill('#user-form input[name=displayName]', 'Đặng Thị Hoà');
+    await page.selectOption('#member-unit', { label: 'Sở Tài chính' });
+    await page.fill('#user-form input[name=position]', 'thư ký');
+    await page.selectOption('#user-form select[name=systemRole]', 'organiser');
+    await page.click('#user-form button[type=submit]');
+    await page.fill('#search input[name=q]', 'dang thi hoa');
+    await page.waitForFunction(() => document.getElementById('users')?.textContent?.includes('Đặng Thị Hoà'));
+    const users = await page.textContent('#users');
+    assert.ok(users?.includes('Sở Tài chính'), 'membership shown');
+    assert.ok(users?.includes('Người tổ chức họp'), 'role shown');
+  });
+
+  it('member cannot use the admin page', async () => {
+    const page = await signIn('canbo.hongvan');
+    assert.equal(await page.isHidden('#admin-link'), true);
+    await page.goto(`${hop.baseUrl}/admin.html`);
+    await page.waitForFunction(() => document.getElementById('admin-error')?.textContent !== '');
+    assert.equal(await page.textContent('#admin-error'), 'Trang này chỉ dành cho quản trị viên.');
+  });
 });
