@@ -42,9 +42,9 @@ function headerRecord(headers: Headers): Record<string, string> {
 
 /**
  * Reads the request's credentials into a policy principal, with the units a
- * signed-in person belongs to. Invalid credentials return their 401 code; the
- * caller rejects them on gated routes and treats them as anonymous elsewhere,
- * so a stale cookie does not break the public join page.
+ * signed-in person belongs to. Invalid credentials return their 401 code. The caller
+ * rejects them on gated routes and treats them as anonymous elsewhere, so a
+ * stale cookie does not break the public join page.
  */
 async function requestPrincipal(
   c: Context,
@@ -92,7 +92,7 @@ export async function createApp(options: AppOptions): Promise<Hono> {
     c.header('x-request-id', requestId);
     const status = c.res.status;
     const line = { requestId, method: c.req.method, path: c.req.path, status, ms: Math.round(performance.now() - started) };
-    // A 503 from /readyz is an answer about a dependency, not a failure of this request.
+    // A 503 from /readyz reports a dependency, not a failure of this request.
     if (status >= 500 && c.req.path !== '/readyz') log.error(line, 'request failed');
     else if (status >= 500) log.warn(line, 'not ready');
     else if (status >= 400) log.info(line, 'request rejected');

@@ -4,9 +4,9 @@ import { z } from 'zod';
 /**
  * Janus join tokens: short-lived, signed, and bound to one meeting, one
  * participant and their role. Janus only compares a join's token with the
- * room's `allowed` list, so the signature and expiry are hop's own: they let
- * join-issue find and remove expired tokens from that list, and let any hop
- * process tell who a token in a Janus event belongs to.
+ * room's `allowed` list, so the signature and expiry are hop's own. They let
+ * join-issue find and remove expired tokens from that list, and they let any
+ * hop process tell who a token in a Janus event belongs to.
  *
  * Format: `v1.<base64url JSON claims>.<base64url HMAC-SHA256>`.
  */
@@ -25,7 +25,7 @@ export interface JoinTokenClaims {
   expiresAt: Date;
 }
 
-/** How long a token may be used to enter the room; reconnecting asks for a new one. */
+/** How long a token may be used to enter the room; the join page requests a new one to reconnect. */
 export const JOIN_TOKEN_TTL_MS = 10 * 60 * 1000;
 
 function signature(payload: string, secret: string): string {
