@@ -1,6 +1,6 @@
 /**
  * The authorization matrix through HTTP: every protected endpoint × every kind
- * of caller, against one meeting of unit A. The expected answer of each cell
+ * of caller, against one meeting of unit A. The expected result of each cell
  * comes from the policy (`decide`), which lib/domain/policy.test.ts checks
  * against a matrix written by hand; this test checks that every endpoint
  * enforces it. Cells: allowed when the endpoint goes past its permission check

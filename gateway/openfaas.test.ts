@@ -2,7 +2,7 @@
  * The production path of function calls: the gateway with OPENFAAS_URL set
  * calls `/function/NAME` over HTTP, and every function runs in the OpenFaaS
  * template's runner (template/hop-node20-ts/runner) as it does in its pod.
- * A small HTTP router stands in for the OpenFaaS gateway, forwarding
+ * A small HTTP router replaces the OpenFaaS gateway, forwarding
  * `/function/NAME/...` to that function's runner as OpenFaaS does.
  */
 import assert from 'node:assert/strict';

@@ -199,8 +199,9 @@ function fieldLabel(path) {
   const [field, index, subfield] = String(path).split('.');
   const text = t();
   if (field === 'participants' && index !== undefined) {
-    const part = subfield === 'name' ? text.participantName : subfield ? text.contact : '';
-    return `${text.participants} ${Number(index) + 1}${part ? `: ${part}` : ''}`;
+    const label = `${text.participants} ${Number(index) + 1}`;
+    if (subfield === undefined) return label;
+    return `${label}: ${subfield === 'name' ? text.participantName : text.contact}`;
   }
   return text[fieldLabels[field]] ?? field;
 }

@@ -201,7 +201,7 @@ async function requestJoinDetails(meetingId, inviteKey) {
 
 /**
  * Asks the gateway for the join details. While the room is still being
- * prepared (or Janus is briefly unreachable) it shows that and asks again every
+ * prepared (or Janus is briefly unreachable) it shows that and requests them again every
  * few seconds, for up to two minutes.
  */
 async function fetchJoinDetails(meetingId, inviteKey) {
@@ -566,7 +566,7 @@ function subscribe(generation, publisher) {
             feed.handle.send({ message: { request: 'start', room: page.details.janus.roomId }, jsep: answer });
           },
           error: (error) => {
-            console.warn('answering a subscription failed', feedId, error);
+            console.warn('sending the answer to a subscription failed', feedId, error);
             removeFeed(feedId);
           },
         });

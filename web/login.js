@@ -14,7 +14,7 @@ function applyTexts() {
   document.getElementById('language').textContent = text.switchLanguage;
 }
 
-/** Where to go after signing in: the `next` path of this page's address, when it is a local path. */
+/** Returns the page to open after signing in: the `next` path of this page's address, when it is a local path. */
 function nextPath() {
   const next = new URLSearchParams(window.location.search).get('next');
   return next && next.startsWith('/') && !next.startsWith('//') ? next : '/';

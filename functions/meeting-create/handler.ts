@@ -11,7 +11,7 @@ import { httpFunction } from '../../lib/runtime/function.ts';
 
 const name = 'meeting-create';
 
-/** Longest meeting accepted: a week covers multi-day conferences and catches a wrong end date. */
+/** Maximum meeting length: a week covers multi-day conferences and catches a wrong end date. */
 const MAX_DURATION_MS = 7 * 24 * 60 * 60 * 1000;
 
 /** Meetings may be recorded up to a year after they took place and scheduled up to five years ahead. */

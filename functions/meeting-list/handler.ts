@@ -50,8 +50,8 @@ export const handler = httpFunction({
     if (filter.to) select = select.where('meeting.starts_at', '<', new Date(filter.to));
     if (filter.status) select = select.where('meeting.status', '=', filter.status);
 
-    // The same visibility as meeting.read: admins and keys see all; a person sees the
-    // meetings they are invited to and, as an organiser, those of their units.
+    // The same visibility as meeting.read. Admins and keys get every meeting; a person
+    // gets the meetings they are invited to and, as an organiser, those of their units.
     if (principal.kind === 'user' && principal.systemRole !== 'admin') {
       const { userId, unitIds, systemRole } = principal;
       select = select.where((eb) =>

@@ -20,9 +20,9 @@ const unpairedSurrogate = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF
 const invisibleCharacters = /[\s\p{Z}\p{Cf}]/gu;
 
 /**
- * User text: rejected when it has control characters (line breaks only where
- * `multiline`), unpaired surrogates, or nothing visible; trimmed and normalised
- * to Unicode NFC, the form hop stores and compares.
+ * User text, trimmed and normalised to Unicode NFC, the form hop stores and
+ * compares. It is rejected when it has control characters (line breaks are
+ * allowed only when `multiline`), unpaired surrogates, or nothing visible.
  */
 const text = (max: number, { multiline = false } = {}) =>
   z

@@ -1,7 +1,8 @@
 /**
- * hop's permission policy, in one place: every endpoint asks `decide` before it
- * acts. System roles come from the directory (`app_user.system_role`); meeting
- * roles from the meeting's participant list. The matrix in
+ * hop's permission policy, in one place. Protected endpoints call `decide`
+ * before they act, and the meeting list filters by the same rules. System roles
+ * come from the directory (`app_user.system_role`), and meeting roles from the
+ * meeting's participant list. The matrix in
  * docs/permissions.md is generated from `actions` and `decide`.
  */
 import { z } from 'zod';
@@ -32,7 +33,7 @@ export const principalSchema: z.ZodType<Principal> = z.discriminatedUnion('kind'
   z.object({ kind: z.literal('anonymous') }),
 ]);
 
-/** What the policy needs to know about the meeting an action concerns. */
+/** The facts about a meeting that the policy decides on. */
 export interface MeetingContext {
   /** The unit the meeting belongs to. */
   unitId: string;

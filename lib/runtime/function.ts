@@ -17,7 +17,7 @@ export interface FunctionEvent {
   body: unknown;
   params: Record<string, string>;
   /**
-   * Who is calling, as the gateway authenticated them; anonymous when there
+   * The caller, as the gateway authenticated them; anonymous when there
    * are no credentials. Over HTTP the gateway sends it in `X-Hop-Principal`,
    * so a function must be reachable only through the gateway.
    */

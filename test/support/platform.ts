@@ -10,7 +10,7 @@ import { randomUUID } from 'node:crypto';
 export interface TestPlatform {
   platform: Platform;
   baseUrl: string;
-  /** Bearer token of an admin API key with every scope; `request` sends it unless told otherwise. */
+  /** Bearer token of an admin API key with every scope; `request` sends it, and `requestAs` sends another token or none. */
   adminToken: string;
   /** Sends a request with the given Authorization token, or with none when `token` is null. */
   requestAs(token: string | null, method: string, urlPath: string, body?: unknown, headers?: Record<string, string>): Promise<{ status: number; body: any; headers: Headers }>;
@@ -71,7 +71,7 @@ export async function startTestPlatform(env: Record<string, string | undefined> 
   };
 }
 
-/** Every API key scope the policy knows. */
+/** Every API key scope the policy defines. */
 export const allScopes = [...new Set(Object.values(actions).map((action) => action.scope).filter((scope) => scope !== null))];
 
 /** Creates an admin person and an API key of theirs with every scope; returns the key's bearer token. */

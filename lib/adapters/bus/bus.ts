@@ -31,7 +31,7 @@ export interface BusMessage {
 export interface SubscribeOptions {
   groupId: string;
   topics: string[];
-  /** Where a group with no committed offset starts; defaults to the earliest message. */
+  /** Start position of a group with no committed offset: the earliest message unless false. */
   fromBeginning?: boolean;
   handle: (message: BusMessage) => Promise<void>;
 }
@@ -48,7 +48,7 @@ export interface Bus {
   /** Appends messages in order and resolves once the bus has stored them durably. */
   publish(topic: string, messages: BusMessageInput[]): Promise<void>;
   subscribe(options: SubscribeOptions): Promise<Subscription>;
-  /** Resolves when the bus answers; readiness probes call it. */
+  /** Resolves when the bus responds; readiness probes call it. */
   ping(): Promise<void>;
   close(): Promise<void>;
 }

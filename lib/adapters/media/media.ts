@@ -1,5 +1,5 @@
 /**
- * The media adapter contract: what hop asks of a Janus server's VideoRoom
+ * The media adapter contract: the requests hop sends to a Janus server's VideoRoom
  * plugin. The Janode implementation speaks the Janus WebSocket API.
  */
 export interface CreateRoomRequest {
