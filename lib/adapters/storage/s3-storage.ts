@@ -38,11 +38,9 @@ export interface S3StorageOptions {
 const DEFAULT_CONTENT_TYPE = 'application/octet-stream';
 const DEFAULT_CONNECTION_TIMEOUT_MS = 5_000;
 const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
-/** S3's maximum size of a single PutObject, in bytes. Larger known-size bodies go through a multipart upload. */
-const MAX_SINGLE_PUT_BYTES = 5 * 1024 ** 3;
 /**
  * Part size and parallel parts of a multipart upload. lib-storage buffers up
- * to partSize × queueSize bytes (16 MiB here) of a stream of unknown length.
+ * to partSize × queueSize bytes (16 MiB here) of a stream.
  */
 const MULTIPART_PART_BYTES = 8 * 1024 ** 2;
 const MULTIPART_QUEUE_SIZE = 2;
@@ -99,9 +97,12 @@ export class S3Storage implements ObjectStorage {
   }
 
   /**
-   * Uploads a Buffer, or a stream of known length up to 5 GiB, with one
-   * streaming PutObject. A stream of unknown or larger length goes through a
-   * multipart upload (lib-storage's Upload).
+   * Uploads a Buffer with one PutObject, and a stream through lib-storage's
+   * Upload, which sends buffered parts (a single PutObject when the stream is
+   * smaller than one part). A buffered request can be retried by the SDK when
+   * the connection drops, which a streaming PutObject cannot, because its body
+   * is already consumed: S3Proxy closing a kept-alive connection made such a
+   * PUT fail with EPIPE in a test run.
    */
   async put(key: string, body: Buffer | Readable, options: PutOptions = {}): Promise<void> {
     const normalized = normalizeObjectKey(key);
@@ -112,11 +113,6 @@ export class S3Storage implements ObjectStorage {
       await this.client.send(new PutObjectCommand({ ...params, Body: body, ContentLength: body.length }));
       return;
     }
-    if (options.contentLength !== undefined && options.contentLength <= MAX_SINGLE_PUT_BYTES) {
-      await this.client.send(new PutObjectCommand({ ...params, Body: body, ContentLength: options.contentLength }));
-      return;
-    }
-
     const upload = new Upload({
       client: this.client,
       params: { ...params, Body: body },
