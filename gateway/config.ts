@@ -28,8 +28,6 @@ const envSchema = z.object({
   S3_SECRET_ACCESS_KEY: z.string().optional(),
   /** Comma-separated Janus WebSocket URLs, each optionally named: `janus-1=ws://10.0.0.5:8188`. */
   JANUS_URL: z.string().optional(),
-  /** The URLs browsers use for the same servers, same order or same names. */
-  JANUS_PUBLIC_URL: z.string().optional(),
   JANUS_API_SECRET: z.string().optional(),
   /** VideoRoom `admin_key` the Janus servers require for creating rooms. */
   JANUS_ADMIN_KEY: z.string().optional(),
@@ -127,6 +125,6 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Gatewa
     ...(oidc ? { oidc } : {}),
     dataDir: path.resolve(env.HOP_DATA_DIR),
     publicBaseUrl: env.PUBLIC_BASE_URL ?? `http://${env.HOST === '0.0.0.0' ? '127.0.0.1' : env.HOST}:${env.PORT}`,
-    janus: env.JANUS_URL ? parseJanusEndpoints(env.JANUS_URL, env.JANUS_PUBLIC_URL) : [],
+    janus: env.JANUS_URL ? parseJanusEndpoints(env.JANUS_URL) : [],
   };
 }

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import type { Server } from 'node:http';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { serve, type ServerType } from '@hono/node-server';
@@ -6,9 +7,8 @@ import { allTopics } from '../lib/contract/topics.ts';
 import type { Bus } from '../lib/adapters/bus/bus.ts';
 import { createBus } from '../lib/adapters/bus/create-bus.ts';
 import { migrateToLatest, openDatabase, type DatabaseHandle } from '../lib/adapters/db/database.ts';
-import { createJanodeCluster } from '../lib/adapters/media/janode-media.ts';
+import { createJanodeCluster, type JanodeMediaCluster } from '../lib/adapters/media/janode-media.ts';
 import { janusInstalled, startJanus, type JanusProcess } from '../lib/adapters/media/janus-process.ts';
-import type { MediaCluster } from '../lib/adapters/media/media.ts';
 import type { ObjectStorage } from '../lib/adapters/storage/storage.ts';
 import { log as rootLog, type Logger } from '../lib/log.ts';
 import type { Dependencies } from '../lib/runtime/dependencies.ts';
@@ -20,6 +20,7 @@ import { CronScheduler } from './cron.ts';
 import { createApp } from './http/app.ts';
 import { InProcessInvoker, OpenFaasInvoker, type Invoker } from './invoker.ts';
 import { mountJanusIntake } from './janus-intake.ts';
+import { attachMediaSignalling, bindFromDatabase } from './media-signalling.ts';
 import { OutboxRelay } from './outbox-relay.ts';
 import { lockDataDir } from './data-dir-lock.ts';
 import { loadRegistry } from './registry.ts';
@@ -43,7 +44,7 @@ export interface Platform {
   database: DatabaseHandle;
   bus: Bus;
   storage: ObjectStorage;
-  media: MediaCluster | null;
+  media: JanodeMediaCluster | null;
   /** Key of the Janus join tokens this gateway's functions sign. */
   joinTokenSecret: string;
   relay: OutboxRelay | null;
@@ -172,6 +173,23 @@ export async function startPlatform(config: GatewayConfig, log: Logger = rootLog
           (server as unknown as { closeAllConnections?: () => void }).closeAllConnections?.();
         }),
     );
+    if (media.cluster) {
+      const cluster = media.cluster;
+      const signalling = attachMediaSignalling(server as Server, {
+        log: log.child({ module: 'signalling' }),
+        bind: bindFromDatabase({
+          db: database.db,
+          joinTokenSecret,
+          resolveServer: (id) => {
+            const janus = cluster.server(id);
+            return janus ? { url: janus.url, apiSecret: janus.apiSecret } : undefined;
+          },
+        }),
+      });
+      // Runs before the HTTP server closes (stops run in reverse), so browsers get a clean close frame.
+      stops.push(() => signalling.close());
+    }
+
     const address = server.address();
     const port = typeof address === 'object' && address ? address.port : env.PORT;
     const url = env.PUBLIC_BASE_URL ?? `http://${env.HOST === '0.0.0.0' ? '127.0.0.1' : env.HOST}:${port}`;
@@ -229,7 +247,7 @@ async function startMedia(
   config: GatewayConfig,
   log: Logger,
   stops: (() => Promise<void> | void)[],
-): Promise<{ cluster: MediaCluster | null; description: string; eventsPassword?: string }> {
+): Promise<{ cluster: JanodeMediaCluster | null; description: string; eventsPassword?: string }> {
   const { env } = config;
   let endpoints: JanusEndpoint[] = config.janus;
   let janus: JanusProcess | null = null;
@@ -253,7 +271,8 @@ async function startMedia(
       runDir: path.join(config.dataDir, 'janus'),
       wsPort: env.HOP_JANUS_WS_PORT,
       adminWsPort: env.HOP_JANUS_ADMIN_PORT,
-      bindIp: env.HOST,
+      // Only the gateway talks to the Janus API; browsers go through its signalling proxy.
+      bindIp: '127.0.0.1',
       eventsUrl: `http://127.0.0.1:${env.PORT}/janus/events`,
       serverName: 'embedded',
       eventsPassword,
@@ -261,16 +280,7 @@ async function startMedia(
     });
     const started = janus;
     stops.push(() => started.stop());
-    const host = env.HOST === '0.0.0.0' ? '127.0.0.1' : env.HOST;
-    // Browsers reach the embedded Janus on the host name they loaded the page from,
-    // which the join page puts in place of {host}; JANUS_PUBLIC_URL overrides it (wss:// behind TLS).
-    endpoints = [
-      {
-        id: 'embedded',
-        url: `ws://${host}:${env.HOP_JANUS_WS_PORT}`,
-        publicUrl: env.JANUS_PUBLIC_URL ?? `ws://{host}:${env.HOP_JANUS_WS_PORT}`,
-      },
-    ];
+    endpoints = [{ id: 'embedded', url: `ws://127.0.0.1:${env.HOP_JANUS_WS_PORT}` }];
   }
 
   const cluster = createJanodeCluster({

@@ -103,6 +103,18 @@ export const errorCatalog = {
     vi: 'Máy chủ hình ảnh và âm thanh (Janus) đang không kết nối được. Vui lòng thử lại sau.',
     en: 'The Janus media server is not reachable.',
   },
+  JOIN_TOKEN_INVALID: {
+    status: 401,
+    retryable: false,
+    vi: 'Mã vào phòng họp không hợp lệ. Hãy mở lại đường dẫn tham gia cuộc họp.',
+    en: 'The join token is missing or its signature is wrong; request new join details.',
+  },
+  JOIN_TOKEN_EXPIRED: {
+    status: 401,
+    retryable: true,
+    vi: 'Mã vào phòng họp đã hết hạn. Trang sẽ lấy mã mới; nếu không được, hãy tải lại trang.',
+    en: 'The join token has expired; request new join details.',
+  },
   EVENT_INVALID: {
     status: 400,
     retryable: false,

@@ -35,7 +35,7 @@ const TEXTS = {
   unexpectedAnswer: 'Máy chủ trả lời không đúng định dạng. Vui lòng thử lại sau.',
   noWebRtc: 'Trình duyệt này không hỗ trợ họp trực tuyến (WebRTC). Hãy dùng Chrome, Edge, Firefox hoặc Safari bản mới.',
   mediaServerUnreachable: 'Không kết nối được máy chủ phòng họp. Đang thử lại…',
-  notAllowed: 'Không được phép vào phòng họp: mã mời hoặc mã PIN không đúng.',
+  notAllowed: 'Không được phép vào phòng họp: mã vào phòng không đúng hoặc đã hết hạn. Hãy tải lại trang.',
   roomMissing: 'Phòng họp chưa sẵn sàng hoặc đã đóng.',
   roomFull: 'Phòng họp đã đủ số người phát hình tối đa.',
   noDevices: 'Không dùng được micro và camera. Bạn vẫn xem và nghe được cuộc họp; hãy cho phép trình duyệt dùng micro, camera rồi tải lại trang để phát biểu.',
@@ -69,7 +69,7 @@ const TEXTS = {
   unexpectedAnswer: 'The server sent an unexpected answer. Please try again later.',
   noWebRtc: 'This browser does not support online meetings (WebRTC). Use a recent Chrome, Edge, Firefox or Safari.',
   mediaServerUnreachable: 'Cannot reach the meeting server. Retrying…',
-  notAllowed: 'Not allowed into the meeting room: the invitation or PIN is wrong.',
+  notAllowed: 'Not allowed into the meeting room: the join token is wrong or has expired. Reload the page.',
   roomMissing: 'The meeting room is not ready or has closed.',
   roomFull: 'The meeting room has the maximum number of video senders.',
   noDevices: 'Microphone and camera are unavailable. You can still watch and listen; allow the browser to use them and reload the page to speak.',
@@ -304,6 +304,14 @@ function videoRoomError(message) {
   return VIDEOROOM_ERRORS[message.error_code] ?? TEXT.mediaError(message.error ?? '');
 }
 
+/** Returns the gateway's WebSocket URL for the Janus API, ws:// or wss:// like the page itself. */
+function signallingUrl(details) {
+  const url = new URL(details.janus.url, window.location.href);
+  url.protocol = window.location.protocol === 'https:' ? 'wss:' : 'ws:';
+  url.searchParams.set('token', details.janus.token);
+  return url.toString();
+}
+
 function connect() {
   const generation = ++page.generation;
   const details = page.details;
@@ -311,8 +319,9 @@ function connect() {
   let connected = false;
 
   page.janus = new Janus({
-    // The embedded Janus is announced as ws://{host}:PORT: the host the page was loaded from.
-    server: details.janus.url.replace('{host}', window.location.hostname),
+    // The gateway relays the Janus API for this meeting only; the join token
+    // proves who is connecting, and the gateway adds the room PIN itself.
+    server: signallingUrl(details),
     // No STUN or TURN: Janus and the browsers share a network, and the
     // library's default (a public Google STUN server) must not be contacted.
     iceServers: [],
@@ -381,9 +390,6 @@ function attachPublisher(generation) {
           request: 'join',
           ptype: 'publisher',
           room: details.janus.roomId,
-          pin: details.janus.pin,
-          token: details.janus.token,
-          display: details.displayName,
         },
       });
     },
@@ -535,7 +541,6 @@ function subscribe(generation, publisher) {
           request: 'join',
           ptype: 'subscriber',
           room: page.details.janus.roomId,
-          pin: page.details.janus.pin,
           feed: feedId,
           private_id: page.privateId,
         },

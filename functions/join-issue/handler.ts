@@ -1,4 +1,4 @@
-import { joinRequestSchema, type JoinDetails } from '../../lib/contract/meeting.ts';
+import { SIGNALLING_PATH, joinRequestSchema, type JoinDetails } from '../../lib/contract/meeting.ts';
 import { hashInviteKey } from '../../lib/domain/invite-key.ts';
 import { isUuid, toIso } from '../../lib/domain/meetings.ts';
 import { eventSource } from '../../lib/contract/events.ts';
@@ -16,9 +16,11 @@ const name = 'join-issue';
  * invitation. A fresh Janus token is added to the room's `allowed` list for each
  * join, so Janus rejects publishers who did not pass through here. The token
  * is signed, bound to the meeting, participant and role, and expires after
- * JOIN_TOKEN_TTL_MS; the room secret never leaves the server.
- * NOTE: Janus 1.1.2 checks the token only when joining as a publisher; a
- * subscriber needs only the PIN.
+ * JOIN_TOKEN_TTL_MS. The browser opens the gateway's signalling proxy
+ * (gateway/media-signalling.ts) with the token, and the proxy adds the PIN to
+ * each join, so neither the room secret nor the PIN leaves the server. Janus
+ * 1.1.2 checks `allowed` tokens only for publishers; subscribers are held back
+ * by the PIN.
  */
 export const handler = httpFunction({
   name,
@@ -101,10 +103,9 @@ export const handler = httpFunction({
       displayName: participant.name,
       role: participant.role,
       janus: {
-        url: deps.media.publicUrl(server.id),
+        url: SIGNALLING_PATH,
         server: server.id,
         roomId: room.room_id,
-        pin: room.pin,
         token,
       },
       meeting: {

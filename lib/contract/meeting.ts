@@ -12,6 +12,9 @@ export function isKnownTimeZone(name: string): boolean {
 
 export const DEFAULT_TIME_ZONE = 'Asia/Ho_Chi_Minh';
 
+/** Gateway path of the Janus signalling proxy that browsers open with their join token. */
+export const SIGNALLING_PATH = '/api/v1/media/signalling';
+
 /** C0 control characters and DEL, except tab, line feed and carriage return. */
 const controlCharacters = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F]/;
 const lineBreaks = /[\t\n\r]/;
@@ -131,7 +134,11 @@ export const joinRequestSchema = z
   })
   .strict();
 
-/** Join details: what a participant needs to enter the VideoRoom, never the room secret. */
+/**
+ * Join details: what a participant needs to enter the VideoRoom. `janus.url` is
+ * the gateway's signalling path, which the browser opens with `janus.token`; the
+ * room secret and PIN stay on the server.
+ */
 export const joinDetailsSchema = z.object({
   meetingId: z.uuid(),
   participantId: z.uuid(),
@@ -141,7 +148,6 @@ export const joinDetailsSchema = z.object({
     url: z.string(),
     server: z.string(),
     roomId: z.number().int(),
-    pin: z.string(),
     token: z.string(),
   }),
   meeting: z.object({ title: z.string(), startsAt: z.string(), endsAt: z.string(), timeZone: z.string() }),

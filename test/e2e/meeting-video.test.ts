@@ -70,7 +70,6 @@ describe('meeting to two browsers on video', { skip: unavailable ?? false, timeo
       KAFKA_BROKERS: process.env.KAFKA_BROKERS,
       KAFKA_PARTITIONS: '3',
       JANUS_URL: `janus-rig=${rig.janusUrlForServer}`,
-      JANUS_PUBLIC_URL: `janus-rig=${rig.janusPublicUrl}`,
       HOP_MEDIA: 'auto',
     });
     await rig.connectGateway(hop.platform.port);

@@ -5,8 +5,9 @@
  * Janus runs in the rig's Janus namespace and both browsers in its browser
  * namespace (test/support/netns.ts). A small HTTP server in the root
  * namespace stands in for the gateway: it serves web/, the /vendor/ files of
- * web/vendor.json, a join endpoint returning fixed join details, and
- * /janus/events for Janus's event handler. Needs root; skipped without it
+ * web/vendor.json, a join endpoint returning fixed join details, the gateway's
+ * Janus signalling proxy (bound from those details instead of the database),
+ * and /janus/events for Janus's event handler. Needs root; skipped without it
  * unless CI=true.
  */
 import assert from 'node:assert/strict';
@@ -19,7 +20,8 @@ import { after, before, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { createJanodeCluster, type JanodeMediaServer } from '../../lib/adapters/media/janode-media.ts';
 import type { MediaCluster } from '../../lib/adapters/media/media.ts';
-import type { JoinDetails } from '../../lib/contract/meeting.ts';
+import { SIGNALLING_PATH, type JoinDetails } from '../../lib/contract/meeting.ts';
+import { attachMediaSignalling, SignallingRejection } from '../../gateway/media-signalling.ts';
 import { errorBody } from '../../lib/errors.ts';
 import { log } from '../../lib/log.ts';
 import { browserUnavailableReason, launchBrowserInNetns } from '../support/browser.ts';
@@ -37,6 +39,9 @@ interface StubGateway {
   port: number;
   /** Janus events received on /janus/events. */
   janusEvents: unknown[];
+  /** Where the signalling proxy sends browsers; set once the rig is up. */
+  janus: { url: string; pin: string };
+  closeSignalling(): Promise<void>;
 }
 
 const CONTENT_TYPES: Record<string, string> = {
@@ -100,8 +105,26 @@ async function startStubGateway(joinDetailsByInviteKey: Map<string, JoinDetails>
       sendJson(response, 500, { error: { code: 'STUB_FAILED', message: String(error), message_en: String(error) } });
     }
   });
+  const janus = { url: '', pin: '' };
+  const signalling = attachMediaSignalling(server, {
+    log: log.child({ module: 'signalling' }),
+    bind: async (token) => {
+      const details = [...joinDetailsByInviteKey.values()].find((candidate) => candidate.janus.token === token);
+      if (!details) throw new SignallingRejection('JOIN_TOKEN_INVALID');
+      return {
+        meetingId: details.meetingId,
+        participantId: details.participantId,
+        token: details.janus.token,
+        displayName: details.displayName,
+        roomId: details.janus.roomId,
+        pin: janus.pin,
+        server: details.janus.server,
+        target: { url: janus.url },
+      };
+    },
+  });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return { server, port: (server.address() as AddressInfo).port, janusEvents };
+  return { server, port: (server.address() as AddressInfo).port, janusEvents, janus, closeSignalling: () => signalling.close() };
 }
 
 interface FeedStats {
@@ -159,9 +182,9 @@ describe('two browsers in one room', { skip: unavailable ?? false, timeout: 180_
     gateway = await startStubGateway(detailsByKey);
     rig = await createMediaRig({ gatewayPort: gateway.port, serverName: 'janus-rig' });
 
-    const janodeCluster = createJanodeCluster({
-      servers: [{ id: rig.serverName, url: rig.janusUrlForServer, publicUrl: rig.janusPublicUrl }],
-    });
+    gateway.janus.url = rig.janusUrlForServer;
+    gateway.janus.pin = room.pin;
+    const janodeCluster = createJanodeCluster({ servers: [{ id: rig.serverName, url: rig.janusUrlForServer }] });
     cluster = janodeCluster;
     server = janodeCluster.server(rig.serverName)!;
     await server.createRoom({ ...room, allowed: people.map((person) => person.token) });
@@ -172,7 +195,7 @@ describe('two browsers in one room', { skip: unavailable ?? false, timeout: 180_
         participantId: randomUUID(),
         displayName: person.name,
         role: person.role,
-        janus: { url: cluster.publicUrl(rig.serverName), server: rig.serverName, roomId: room.roomId, pin: room.pin, token: person.token },
+        janus: { url: SIGNALLING_PATH, server: rig.serverName, roomId: room.roomId, token: person.token },
         meeting: { title: 'Giao ban tuần', startsAt: '2026-12-07T01:00:00Z', endsAt: '2026-12-07T02:00:00Z', timeZone: 'Asia/Ho_Chi_Minh' },
       });
     }
@@ -185,6 +208,7 @@ describe('two browsers in one room', { skip: unavailable ?? false, timeout: 180_
     }
     await cluster?.close();
     await rig?.teardown();
+    await gateway?.closeSignalling();
     await new Promise((resolve) => gateway?.server.close(resolve));
     if (browserLogs.length > 0) log.warn({ browserLogs }, 'browser console warnings and errors');
   });
@@ -285,7 +309,7 @@ describe('two browsers in one room', { skip: unavailable ?? false, timeout: 180_
     try {
       await page.goto(`${rig.browserGatewayUrl}/join.html?m=${meetingId}&k=${encodeURIComponent(outsider.inviteKey)}`);
       await page.waitForFunction(() => window.hop?.state === 'error', undefined, { timeout: 15_000 });
-      assert.equal(await page.textContent('#notice'), 'Không được phép vào phòng họp: mã mời hoặc mã PIN không đúng.');
+      assert.equal(await page.textContent('#notice'), 'Không được phép vào phòng họp: mã vào phòng không đúng hoặc đã hết hạn. Hãy tải lại trang.');
     } finally {
       await page.close();
     }

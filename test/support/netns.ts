@@ -13,8 +13,8 @@
  * - Browsers in hop-b -> relay 127.0.0.1:8080 -> gateway.sock -> root relay ->
  *   gateway 127.0.0.1:<gatewayPort>. Janus's event handler in hop-j posts to
  *   its own relay on 127.0.0.1:8080, which ends at the same gateway.
- * - Browsers reach Janus directly over the veth: ws://198.18.0.1:8188, and
- *   media flows over the veth too.
+ * - Browsers reach the Janus API through the gateway's signalling proxy (the
+ *   same relay), and media flows between them and Janus over the veth.
  *
  * Creating and deleting namespaces needs root.
  */
@@ -85,8 +85,6 @@ export interface MediaRig {
   janusUrlForServer: string;
   /** Janus Admin API URL for code in the root namespace. */
   janusAdminUrlForServer: string;
-  /** Janus API URL for browsers in the browser namespace: ws://198.18.0.1:8188. */
-  janusPublicUrl: string;
   /** The gateway's URL as browsers in the browser namespace see it: http://127.0.0.1:8080. */
   browserGatewayUrl: string;
   /** Relays the gateway address of the namespaces to 127.0.0.1:`port` in the root namespace. */
@@ -176,8 +174,8 @@ export async function createMediaRig(options: MediaRigOptions = {}): Promise<Med
       runDir: join(runDir, 'janus'),
       wsPort: JANUS_WS_PORT,
       adminWsPort: JANUS_ADMIN_WS_PORT,
-      // All addresses of hop-j: the veth for browsers, loopback for the relay.
-      bindIp: '0.0.0.0',
+      // Loopback of hop-j only: the relay is the one client of the Janus API.
+      bindIp: '127.0.0.1',
       eventsUrl: `http://127.0.0.1:${NAMESPACE_GATEWAY_PORT}${eventsPath}`,
       netns: janusNetns,
       videoroomAdminKey: options.videoroomAdminKey,
@@ -216,7 +214,6 @@ export async function createMediaRig(options: MediaRigOptions = {}): Promise<Med
       janus,
       janusUrlForServer: `ws://${tcpAddress(janusRelay.listening)}`,
       janusAdminUrlForServer: `ws://${tcpAddress(adminRelay.listening)}`,
-      janusPublicUrl: `ws://${JANUS_RIG_ADDRESS}:${JANUS_WS_PORT}`,
       browserGatewayUrl: `http://127.0.0.1:${NAMESPACE_GATEWAY_PORT}`,
       connectGateway,
       runInBrowserNs: async (command, args) => {
@@ -242,7 +239,7 @@ export async function createMediaRig(options: MediaRigOptions = {}): Promise<Med
       },
       teardown,
     };
-    rigLog.info({ id, janusUrlForServer: rig.janusUrlForServer, janusPublicUrl: rig.janusPublicUrl }, 'media rig ready');
+    rigLog.info({ id, janusUrlForServer: rig.janusUrlForServer }, 'media rig ready');
     return rig;
   } catch (error) {
     await teardown().catch((cleanupError: unknown) => rigLog.error({ err: cleanupError, id }, 'media rig cleanup failed'));

@@ -22,8 +22,6 @@ export interface JanodeServerConfig {
   id: string;
   /** Janus API WebSocket URL for the gateway, e.g. ws://127.0.0.1:8188. */
   url: string;
-  /** Janus API WebSocket URL for browsers. */
-  publicUrl: string;
   /** Janus `api_secret`, when the server sets one. */
   apiSecret?: string;
   /** VideoRoom `admin_key`, when the server sets one. It is sent with `create` and `list`. */
@@ -65,9 +63,10 @@ type VideoRoomData = Record<string, unknown> & { videoroom?: string };
 
 export class JanodeMediaServer implements MediaServer {
   readonly id: string;
-  readonly publicUrl: string;
-  private readonly url: string;
-  private readonly apiSecret: string | undefined;
+  /** Janus API WebSocket URL as seen from hop; the gateway's signalling proxy relays browsers to it. */
+  readonly url: string;
+  /** Janus `api_secret`, when the server sets one. */
+  readonly apiSecret: string | undefined;
   private readonly adminKey: string | undefined;
   private readonly requestTimeoutMs: number;
   private readonly connectTimeoutMs: number;
@@ -79,7 +78,6 @@ export class JanodeMediaServer implements MediaServer {
   constructor(config: JanodeServerConfig, options: { requestTimeoutMs?: number; connectTimeoutMs?: number } = {}) {
     this.id = config.id;
     this.url = config.url;
-    this.publicUrl = config.publicUrl;
     this.apiSecret = config.apiSecret;
     this.adminKey = config.adminKey;
     this.requestTimeoutMs = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
@@ -337,7 +335,7 @@ function routeJanodeLogger(): void {
   Janode.Logger.error = (...args) => janodeLog.warn(text(args));
 }
 
-/** A MediaCluster whose servers expose the Janode extras (listParticipants, publicUrl). */
+/** A MediaCluster whose servers expose the Janode extras (listParticipants, url, apiSecret). */
 export interface JanodeMediaCluster extends MediaCluster {
   servers(): JanodeMediaServer[];
   server(id: string): JanodeMediaServer | undefined;
@@ -364,11 +362,6 @@ export function createJanodeCluster(options: JanodeClusterOptions): JanodeMediaC
     server: (id) => byId.get(id),
     // NOTE: placement is "first server" until hop has a load measure to balance on.
     pick: () => servers[0] as JanodeMediaServer,
-    publicUrl: (id) => {
-      const server = byId.get(id);
-      if (!server) throw new Error(`unknown media server id "${id}"`);
-      return server.publicUrl;
-    },
     close: async () => {
       await Promise.all(servers.map((server) => server.close()));
     },

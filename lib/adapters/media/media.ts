@@ -45,7 +45,5 @@ export interface MediaCluster {
   server(id: string): MediaServer | undefined;
   /** The server new rooms go to. */
   pick(): MediaServer;
-  /** The WebSocket URL browsers use to reach a server. */
-  publicUrl(id: string): string;
   close(): Promise<void>;
 }

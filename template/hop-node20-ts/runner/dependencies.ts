@@ -30,7 +30,7 @@ export interface BuiltDependencies {
  *   may also come from the secrets `hop-s3-access-key-id` and
  *   `hop-s3-secret-access-key`. Null otherwise, because the local-folder
  *   storage belongs to the gateway process.
- * - Media: the Janus servers of JANUS_URL (JANUS_PUBLIC_URL for browsers), with
+ * - Media: the Janus servers of JANUS_URL, with
  *   the API secret and VideoRoom admin key from JANUS_API_SECRET and
  *   JANUS_ADMIN_KEY or the secrets `hop-janus-api-secret` and
  *   `hop-janus-admin-key`. Null without JANUS_URL.
@@ -68,7 +68,7 @@ export async function buildDependencies(env: NodeJS.ProcessEnv, log: Logger): Pr
     const apiSecret = env.JANUS_API_SECRET || (await readSecret(secretsDir, 'hop-janus-api-secret'));
     const adminKey = env.JANUS_ADMIN_KEY || (await readSecret(secretsDir, 'hop-janus-admin-key'));
     media = createJanodeCluster({
-      servers: parseJanusEndpoints(env.JANUS_URL, env.JANUS_PUBLIC_URL).map((endpoint) => ({ ...endpoint, apiSecret, adminKey })),
+      servers: parseJanusEndpoints(env.JANUS_URL).map((endpoint) => ({ ...endpoint, apiSecret, adminKey })),
     });
   }
 
