@@ -121,13 +121,30 @@ describe('authorization matrix over HTTP', () => {
   const endpoints: Endpoint[] = [
     { name: 'POST /api/v1/meetings', action: 'meeting.create', call: (h, headers) => h.requestAs(null, 'POST', '/api/v1/meetings', meetingRequest({ unitId: unitA }), headers) },
     { name: 'GET /api/v1/meetings/:id', action: 'meeting.read', call: (h, headers) => h.requestAs(null, 'GET', `/api/v1/meetings/${meetingId}`, undefined, headers) },
+    { name: 'GET /api/v1/meetings/:id/changes', action: 'meeting.read', call: (h, headers) => h.requestAs(null, 'GET', `/api/v1/meetings/${meetingId}/changes`, undefined, headers) },
+    { name: 'PATCH /api/v1/meetings/:id', action: 'meeting.update', call: (h, headers) => h.requestAs(null, 'PATCH', `/api/v1/meetings/${meetingId}`, { preparation: `Chuẩn bị ${Math.random()}` }, headers) },
     { name: 'POST /api/v1/meetings/:id/cancel', action: 'meeting.update', call: (h, headers) => h.requestAs(null, 'POST', `/api/v1/meetings/${meetingId}/cancel`, {}, headers) },
     { name: 'POST /api/v1/meetings/:id/join', action: 'meeting.join', call: (h, headers) => h.requestAs(null, 'POST', `/api/v1/meetings/${meetingId}/join`, {}, headers) },
+    { name: 'GET /api/v1/meetings/:id/documents', action: 'document.read', call: (h, headers) => h.requestAs(null, 'GET', `/api/v1/meetings/${meetingId}/documents`, undefined, headers) },
+    { name: 'POST /api/v1/meetings/:id/uploads', action: 'document.upload', call: (h, headers) => h.requestAs(null, 'POST', `/api/v1/meetings/${meetingId}/uploads`, { fileName: `Báo cáo ${Math.random()}.pdf`, sizeBytes: 1000 }, headers) },
     { name: 'GET /api/v1/units', action: 'directory.read', call: (h, headers) => h.requestAs(null, 'GET', '/api/v1/units', undefined, headers) },
     { name: 'GET /api/v1/users', action: 'directory.read', call: (h, headers) => h.requestAs(null, 'GET', '/api/v1/users?q=a', undefined, headers) },
     { name: 'POST /api/v1/units', action: 'directory.manage', call: (h, headers) => h.requestAs(null, 'POST', '/api/v1/units', { kind: 'office', name: `Phòng ${Math.random()}` }, headers) },
     { name: 'GET /api/v1/audit', action: 'audit.read', call: (h, headers) => h.requestAs(null, 'GET', '/api/v1/audit', undefined, headers) },
     { name: 'POST /api/v1/admin/api-keys', action: 'api-key.manage', call: (h, headers) => h.requestAs(null, 'POST', '/api/v1/admin/api-keys', { name: 'k', scopes: ['meetings:read'] }, headers) },
+    { name: 'GET /api/v1/meeting-rooms', action: 'meeting-room.read', call: (h, headers) => h.requestAs(null, 'GET', '/api/v1/meeting-rooms', undefined, headers) },
+    { name: 'POST /api/v1/meeting-rooms', action: 'meeting-room.manage', call: (h, headers) => h.requestAs(null, 'POST', '/api/v1/meeting-rooms', { name: `Phòng họp ${Math.random()}` }, headers) },
+    { name: 'POST /api/v1/calendar/feed-token', action: 'calendar.feed', call: (h, headers) => h.requestAs(null, 'POST', '/api/v1/calendar/feed-token', {}, headers) },
+    { name: 'GET /api/v1/admin/webhooks', action: 'notification.manage', call: (h, headers) => h.requestAs(null, 'GET', '/api/v1/admin/webhooks', undefined, headers) },
+    {
+      name: 'PUT /api/v1/meetings/:id/attendance/:participantId',
+      action: 'attendance.manage',
+      call: async (h, headers) => {
+        const participantId = (await h.request('GET', `/api/v1/meetings/${meetingId}`)).body.participants[2].id as string;
+        return h.requestAs(null, 'PUT', `/api/v1/meetings/${meetingId}/attendance/${participantId}`, { status: 'present_online' }, headers);
+      },
+    },
+    { name: 'GET /api/v1/meetings/:id/attendance/report', action: 'attendance.read-all', call: (h, headers) => h.requestAs(null, 'GET', `/api/v1/meetings/${meetingId}/attendance/report?format=csv`, undefined, headers) },
   ];
 
   function allowed(response: { status: number; body: any }): boolean {

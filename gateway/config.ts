@@ -43,6 +43,19 @@ const envSchema = z.object({
   HOP_STACK_FILE: z.string().default('stack.yml'),
   HOP_BRIDGE: z.enum(['on', 'off']).default('on'),
   HOP_RELAY: z.enum(['on', 'off']).default('on'),
+  /** `off` keeps this gateway from running a notification delivery worker. */
+  HOP_DELIVERY: z.enum(['on', 'off']).default('on'),
+  /** Notification deliveries one gateway sends at the same time, each to a different webhook endpoint or e-mail address. */
+  HOP_DELIVERY_CONCURRENCY: z.coerce.number().int().min(1).max(1000).default(16),
+  /** Time limit of one webhook request, from connecting to the response headers, and of each SMTP step. */
+  HOP_WEBHOOK_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(10_000),
+  /** SMTP server for notification e-mails: `smtp://user:password@host:587` or `smtps://…:465`; unset sends no e-mail. */
+  HOP_SMTP_URL: z
+    .string()
+    .regex(/^smtps?:\/\//, 'must start with smtp:// or smtps://')
+    .optional(),
+  /** From header of notification e-mails, such as `"Hệ thống họp trực tuyến" <hop@example.gov.vn>`; required with HOP_SMTP_URL. */
+  HOP_SMTP_FROM: z.string().min(3).max(500).optional(),
   /** `auto` fires cron functions only when they run in process (OpenFaaS has its cron-connector). */
   HOP_CRON: z.enum(['auto', 'on', 'off']).default('auto'),
   HOP_MAX_BODY_BYTES: z.coerce.number().int().min(1024).default(1024 * 1024),
@@ -60,6 +73,12 @@ const envSchema = z.object({
   HOP_LOGIN_LOCK_MINUTES: z.coerce.number().int().min(1).max(24 * 60).default(15),
   /** Sign-in attempts per minute allowed from one IP address, and separately for one user name. */
   HOP_LOGIN_RATE_PER_MINUTE: z.coerce.number().int().min(1).max(10_000).default(10),
+  /** Working days of notice a regular (not urgent) meeting needs, Decision 45/2018/QĐ-TTg; 0 turns the check off. */
+  HOP_MIN_NOTICE_WORKING_DAYS: z.coerce.number().int().min(0).max(30).default(3),
+  /** Largest meeting document upload, in bytes (default 200 MiB); S3 allows up to 5 TiB. */
+  HOP_DOCUMENT_MAX_BYTES: z.coerce.number().int().min(1024).max(5 * 1024 ** 4).default(200 * 1024 * 1024),
+  /** Lifetime of signed document download links, in seconds. */
+  HOP_DOCUMENT_LINK_SECONDS: z.coerce.number().int().min(1).max(3600).default(120),
   /** Write requests per minute allowed per principal and per IP address on routes with the write limiter. */
   HOP_WRITE_RATE_PER_MINUTE: z.coerce.number().int().min(1).max(100_000).default(120),
   /** `on` takes the client IP from the last X-Forwarded-For entry, which the reverse proxy in front of the gateway appends. */
@@ -106,6 +125,9 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Gatewa
     throw new ConfigError(`invalid environment: ${lines.join('; ')}`);
   }
   const env = parsed.data;
+  if (env.HOP_SMTP_URL && !env.HOP_SMTP_FROM) {
+    throw new ConfigError('HOP_SMTP_URL is set, so HOP_SMTP_FROM (the From address of notification e-mails) is required');
+  }
   if (env.S3_ENDPOINT && (!env.S3_ACCESS_KEY_ID || !env.S3_SECRET_ACCESS_KEY)) {
     throw new ConfigError('S3_ENDPOINT is set, so S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY are required');
   }

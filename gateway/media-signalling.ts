@@ -13,6 +13,7 @@
  * - it accepts only session and handle ids that Janus gave to this socket.
  * Janus's own WebSocket port then needs to be reachable by the gateway only.
  */
+import { createHash } from 'node:crypto';
 import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Kysely } from 'kysely';
@@ -72,6 +73,19 @@ export interface SignallingOptions {
   pingIntervalMs?: number;
   /** Time allowed to open the connection to Janus, in milliseconds. Default 10000. */
   connectTimeoutMs?: number;
+  /**
+   * Records which participant opened a Janus session, so attendance can tell
+   * whose Janus events are whose. The proxy passes the session id to the
+   * browser only after this resolves, so no join on the session can come
+   * before the record. `recordSessionsInDatabase` is the production one.
+   */
+  sessions?: SessionRecorder;
+}
+
+/** Where the proxy records the Janus sessions it opened and when its connection to Janus closed. */
+export interface SessionRecorder {
+  opened(binding: SignallingBinding, sessionId: number, at: Date): Promise<void>;
+  closed(binding: SignallingBinding, sessionIds: number[], at: Date): Promise<void>;
 }
 
 /** What the proxy binds a socket to once the token checks out. */
@@ -123,7 +137,7 @@ export function attachMediaSignalling(server: Server, options: SignallingOptions
         wss.handleUpgrade(request, socket, head, (client) => {
           alive.add(client);
           client.on('pong', () => alive.add(client));
-          relay(client, binding, options);
+          relay(client, binding, { ...options, now });
         });
       })
       .catch((error: unknown) => {
@@ -217,6 +231,45 @@ async function bindToken(token: string | null, at: Date, options: DatabaseBinder
   };
 }
 
+/** Returns the production session recorder: rows of `media_session`, keyed by Janus server and session id. */
+export function recordSessionsInDatabase(db: Kysely<Database>): SessionRecorder {
+  return {
+    async opened(binding, sessionId, at) {
+      await db
+        .insertInto('media_session')
+        .values({
+          janus_server: binding.server,
+          session_id: String(sessionId),
+          meeting_id: binding.meetingId,
+          participant_id: binding.participantId,
+          token_hash: createHash('sha256').update(binding.token).digest('hex'),
+          opened_at: at,
+        })
+        // Janus restarted with an empty session table can hand out an id again.
+        .onConflict((oc) =>
+          oc.columns(['janus_server', 'session_id']).doUpdateSet((eb) => ({
+            meeting_id: eb.ref('excluded.meeting_id'),
+            participant_id: eb.ref('excluded.participant_id'),
+            token_hash: eb.ref('excluded.token_hash'),
+            opened_at: eb.ref('excluded.opened_at'),
+            closed_at: null,
+            ended_at: null,
+          })),
+        )
+        .execute();
+    },
+    async closed(binding, sessionIds, at) {
+      await db
+        .updateTable('media_session')
+        .set({ closed_at: at })
+        .where('janus_server', '=', binding.server)
+        .where('session_id', 'in', sessionIds.map(String))
+        .where('closed_at', 'is', null)
+        .execute();
+    },
+  };
+}
+
 function rejectUpgrade(socket: Duplex, rejection: SignallingRejection): void {
   const status = errorCatalog[rejection.code].status;
   const body = JSON.stringify(errorBody(rejection.code, rejection.details));
@@ -233,7 +286,7 @@ function rejectUpgrade(socket: Duplex, rejection: SignallingRejection): void {
 type JanusMessage = Record<string, unknown> & { janus: string; transaction?: string };
 
 /** Relays one browser socket to Janus for as long as both stay open. */
-function relay(client: WebSocket, binding: SignallingBinding, options: SignallingOptions): void {
+function relay(client: WebSocket, binding: SignallingBinding, options: SignallingOptions & { now: () => Date }): void {
   const log = options.log.child({ meetingId: binding.meetingId, participantId: binding.participantId, server: binding.server });
   const upstream = new WebSocket(binding.target.url, JANUS_SUBPROTOCOL, { handshakeTimeout: options.connectTimeoutMs ?? 10_000 });
   const pending: string[] = [];
@@ -241,6 +294,8 @@ function relay(client: WebSocket, binding: SignallingBinding, options: Signallin
   const handles = new Set<number>();
   /** Transactions of create and attach requests, whose success replies carry the new id. */
   const opening = new Map<string, 'create' | 'attach'>();
+  /** Every session opened over this socket, for the close record. */
+  const opened = new Set<number>();
   const maxSessions = options.maxSessions ?? 2;
   const maxHandles = options.maxHandles ?? 300;
   const rate = options.messagesPerSecond ?? 50;
@@ -310,27 +365,52 @@ function relay(client: WebSocket, binding: SignallingBinding, options: Signallin
   upstream.on('open', () => {
     for (const text of pending.splice(0)) upstream.send(text);
   });
+  // Replies reach the browser in Janus's order, each after the session record before it.
+  let forwarding = Promise.resolve();
   upstream.on('message', (data: RawData) => {
     const text = data.toString('utf8');
+    let createdSession: number | null = null;
+    let transaction: unknown;
     try {
       const reply = JSON.parse(text) as Record<string, unknown>;
-      trackOpened(reply);
+      transaction = reply.transaction;
+      createdSession = trackOpened(reply);
       if (reply.janus === 'detached' && typeof reply.sender === 'number') handles.delete(reply.sender);
       if (reply.janus === 'timeout' && typeof reply.session_id === 'number') sessions.delete(reply.session_id);
     } catch {
       // Janus sends only JSON; pass anything else on unchanged.
     }
-    if (client.readyState === WebSocket.OPEN) client.send(text);
+    const recording = createdSession !== null && options.sessions ? options.sessions.opened(binding, createdSession, options.now()) : null;
+    forwarding = forwarding.then(async () => {
+      if (recording && createdSession !== null) {
+        try {
+          await recording;
+        } catch (error) {
+          log.error({ err: error, sessionId: createdSession }, 'recording the Janus session failed; the session is destroyed');
+          sessions.delete(createdSession);
+          sendUpstream(JSON.stringify({ janus: 'destroy', session_id: createdSession, transaction: `hop-${createdSession}`, ...(binding.target.apiSecret ? { apisecret: binding.target.apiSecret } : {}) }));
+          if (client.readyState === WebSocket.OPEN) client.send(JSON.stringify({ janus: 'error', transaction, error: { code: 500, reason: 'the media session could not be recorded; try again' } }));
+          return;
+        }
+      }
+      if (client.readyState === WebSocket.OPEN) client.send(text);
+    });
   });
-  const trackOpened = (reply: Record<string, unknown>) => {
-    if (reply.janus !== 'success' || typeof reply.transaction !== 'string') return;
+  /** Tracks the ids Janus gave this socket; returns the id of a new session, else null. */
+  const trackOpened = (reply: Record<string, unknown>): number | null => {
+    if (reply.janus !== 'success' || typeof reply.transaction !== 'string') return null;
     const kind = opening.get(reply.transaction);
-    if (!kind) return;
+    if (!kind) return null;
     opening.delete(reply.transaction);
     const id = (reply.data as { id?: unknown } | undefined)?.id;
-    if (typeof id !== 'number') return;
-    if (kind === 'create') sessions.add(id);
-    else handles.add(id);
+    if (typeof id !== 'number') return null;
+    if (kind === 'create') {
+      sessions.add(id);
+      opened.add(id);
+      return id;
+    }
+    handles.add(id);
+    return null;
   };
 
   upstream.on('error', (error) => {
@@ -338,6 +418,9 @@ function relay(client: WebSocket, binding: SignallingBinding, options: Signallin
   });
   upstream.on('close', (code) => {
     log.info({ code }, 'Janus closed the signalling connection');
+    if (options.sessions && opened.size > 0) {
+      options.sessions.closed(binding, [...opened], options.now()).catch((error: unknown) => log.error({ err: error }, 'recording the end of the Janus sessions failed'));
+    }
     if (client.readyState === WebSocket.OPEN || client.readyState === WebSocket.CONNECTING) client.close(1011, 'media server connection closed');
   });
   client.on('error', (error) => log.debug({ err: error }, 'browser signalling socket error'));

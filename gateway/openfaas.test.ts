@@ -64,7 +64,8 @@ describe('functions on OpenFaaS runners', { skip: process.env.TEST_DATABASE_URL 
       const handler = await loadHandler(path.join(repositoryRoot, fn.handlerDir, 'handler.ts'));
       const server = createRunnerServer({
         handler,
-        deps: { db: database.db, media: null, storage: null, log, now: () => new Date(), joinTokenSecret: 'test-join-token-secret-0123456789abcdef' },
+        // Test meetings start within the hour, so the minimum notice of working days is off, as in startTestPlatform.
+        deps: { db: database.db, media: null, storage: null, log, now: () => new Date(), joinTokenSecret: 'test-join-token-secret-0123456789abcdef', minNoticeWorkingDays: 0 },
         log,
       });
       servers.push(server);

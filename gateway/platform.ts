@@ -20,8 +20,11 @@ import { CronScheduler } from './cron.ts';
 import { createApp } from './http/app.ts';
 import { InProcessInvoker, OpenFaasInvoker, type Invoker } from './invoker.ts';
 import { mountJanusIntake } from './janus-intake.ts';
-import { attachMediaSignalling, bindFromDatabase } from './media-signalling.ts';
+import { mountAttendanceBoard } from './attendance-board.ts';
+import { attachMediaSignalling, bindFromDatabase, recordSessionsInDatabase } from './media-signalling.ts';
 import { OutboxRelay } from './outbox-relay.ts';
+import { DeliveryWorker } from './delivery-worker.ts';
+import { createSmtpSender } from '../lib/adapters/notify/smtp.ts';
 import { lockDataDir } from './data-dir-lock.ts';
 import { loadRegistry } from './registry.ts';
 import { mountLocalStorage, openStorage, readOrCreateSecret } from './storage.ts';
@@ -48,6 +51,8 @@ export interface Platform {
   /** Key of the Janus join tokens this gateway's functions sign. */
   joinTokenSecret: string;
   relay: OutboxRelay | null;
+  /** The notification delivery worker, or null with HOP_DELIVERY=off. */
+  deliveryWorker: DeliveryWorker | null;
   cron: CronScheduler | null;
   invoker: Invoker;
   stop(): Promise<void>;
@@ -102,13 +107,30 @@ export async function startPlatform(config: GatewayConfig, log: Logger = rootLog
     const functions = await loadRegistry(path.resolve(repositoryRoot, env.HOP_STACK_FILE));
     let relay: OutboxRelay | null = null;
     const joinTokenSecret = await readOrCreateSecret(config, 'join-token.key', env.HOP_JOIN_TOKEN_SECRET);
-    const deps: Dependencies = { db: database.db, media: media.cluster, storage, log, now: () => new Date(), joinTokenSecret };
+    let deliveryWorker: DeliveryWorker | null = null;
+    const deps: Dependencies = {
+      db: database.db,
+      media: media.cluster,
+      storage,
+      log,
+      now: () => new Date(),
+      joinTokenSecret,
+      // Set from PUBLIC_BASE_URL, or below once the port is known.
+      publicBaseUrl: env.PUBLIC_BASE_URL?.replace(/\/+$/, ''),
+      emailEnabled: env.HOP_SMTP_URL !== undefined,
+      minNoticeWorkingDays: env.HOP_MIN_NOTICE_WORKING_DAYS,
+      documentMaxBytes: env.HOP_DOCUMENT_MAX_BYTES,
+      documentLinkSeconds: env.HOP_DOCUMENT_LINK_SECONDS,
+    };
     const invoker: Invoker = env.OPENFAAS_URL
       ? new OpenFaasInvoker(env.OPENFAAS_URL, env.HOP_FUNCTION_TIMEOUT_MS, log)
       : await InProcessInvoker.load(functions, deps, {
           rootDir: repositoryRoot,
           timeoutMs: env.HOP_FUNCTION_TIMEOUT_MS,
-          afterInvoke: () => relay?.wake(),
+          afterInvoke: () => {
+            relay?.wake();
+            deliveryWorker?.wake();
+          },
         });
 
     if (env.HOP_RELAY === 'on') {
@@ -116,6 +138,27 @@ export async function startPlatform(config: GatewayConfig, log: Logger = rootLog
       relay.start();
       const started = relay;
       stops.push(() => started.stop());
+    }
+
+    if (env.HOP_DELIVERY === 'on') {
+      const mail =
+        env.HOP_SMTP_URL && env.HOP_SMTP_FROM
+          ? createSmtpSender({ url: env.HOP_SMTP_URL, from: env.HOP_SMTP_FROM, timeoutMs: env.HOP_WEBHOOK_TIMEOUT_MS })
+          : null;
+      const worker = new DeliveryWorker({
+        db: database.db,
+        log: log.child({ module: 'delivery-worker' }),
+        mail,
+        concurrency: env.HOP_DELIVERY_CONCURRENCY,
+        requestTimeoutMs: env.HOP_WEBHOOK_TIMEOUT_MS,
+        leaseMs: Math.max(120_000, 6 * env.HOP_WEBHOOK_TIMEOUT_MS),
+      });
+      worker.start();
+      deliveryWorker = worker;
+      stops.push(async () => {
+        await worker.stop();
+        mail?.close();
+      });
     }
 
     if (env.HOP_BRIDGE === 'on') {
@@ -141,14 +184,15 @@ export async function startPlatform(config: GatewayConfig, log: Logger = rootLog
       stops.push(() => started.stop());
     }
 
+    const loadUnitIds = async (userId: string) =>
+      (await database.db.selectFrom('membership').select('unit_id').where('user_id', '=', userId).execute()).map((row) => row.unit_id);
     const app = await createApp({
       functions,
       invoker,
       log: log.child({ module: 'http' }),
       maxBodyBytes: env.HOP_MAX_BODY_BYTES,
       rootDir: repositoryRoot,
-      loadUnitIds: async (userId) =>
-        (await database.db.selectFrom('membership').select('unit_id').where('user_id', '=', userId).execute()).map((row) => row.unit_id),
+      loadUnitIds,
       readiness: async () => ({
         database: await check(() => database.ping()),
         bus: await check(() => bus.ping()),
@@ -162,6 +206,8 @@ export async function startPlatform(config: GatewayConfig, log: Logger = rootLog
         });
         mountLocalStorage(hono, storage);
         mountAuth(hono, { db: database.db, config, log: log.child({ module: 'auth' }), oidc: createOidcSignIn(config) });
+        const board = mountAttendanceBoard(hono, { db: database.db, log: log.child({ module: 'attendance-board' }), loadUnitIds });
+        stops.push(() => board.stop());
       },
     });
 
@@ -177,6 +223,7 @@ export async function startPlatform(config: GatewayConfig, log: Logger = rootLog
       const cluster = media.cluster;
       const signalling = attachMediaSignalling(server as Server, {
         log: log.child({ module: 'signalling' }),
+        sessions: recordSessionsInDatabase(database.db),
         bind: bindFromDatabase({
           db: database.db,
           joinTokenSecret,
@@ -193,6 +240,7 @@ export async function startPlatform(config: GatewayConfig, log: Logger = rootLog
     const address = server.address();
     const port = typeof address === 'object' && address ? address.port : env.PORT;
     const url = env.PUBLIC_BASE_URL ?? `http://${env.HOST === '0.0.0.0' ? '127.0.0.1' : env.HOST}:${port}`;
+    deps.publicBaseUrl ??= url;
 
     return {
       summary: {
@@ -210,6 +258,7 @@ export async function startPlatform(config: GatewayConfig, log: Logger = rootLog
       joinTokenSecret,
       media: media.cluster,
       relay,
+      deliveryWorker,
       cron,
       invoker,
       stop: stopAll,

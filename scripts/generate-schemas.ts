@@ -10,6 +10,7 @@
  * - docs/permissions.md: the permission matrix, evaluated from lib/domain/policy.ts
  * Run with `npm run schemas`; `--check` exits 1 when a file is out of date.
  */
+import { checkInRequestSchema, markAttendanceRequestSchema } from '../lib/contract/attendance.ts';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -19,19 +20,44 @@ import { cloudEventEnvelopeSchema } from '../lib/contract/cloudevent.ts';
 import { eventTypes } from '../lib/contract/events.ts';
 import {
   cancelMeetingRequestSchema,
+  cancelOccurrenceRequestSchema,
   createdMeetingSchema,
   createMeetingRequestSchema,
   joinDetailsSchema,
   joinRequestSchema,
   meetingSchema,
+  moveOccurrenceRequestSchema,
+  postponeMeetingRequestSchema,
+  scheduleMeetingRequestSchema,
+  updatedMeetingSchema,
+  updateMeetingRequestSchema,
 } from '../lib/contract/meeting.ts';
+import {
+  calendarFeedTokenSchema,
+  calendarResponseSchema,
+  createMeetingRoomRequestSchema,
+  meetingRoomSchema,
+  updateMeetingRoomRequestSchema,
+} from '../lib/contract/scheduling.ts';
 import { topics } from '../lib/contract/topics.ts';
+import { startUploadRequestSchema, uploadResponseSchema } from '../lib/contract/documents.ts';
 import {
   createUnitRequestSchema,
   createUserRequestSchema,
   updateUnitRequestSchema,
   updateUserRequestSchema,
 } from '../lib/contract/directory.ts';
+import { holidayListSchema, holidaySchema, upsertHolidayRequestSchema } from '../lib/contract/holidays.ts';
+import {
+  allowedTargetSchema,
+  createAllowedTargetRequestSchema,
+  createWebhookEndpointRequestSchema,
+  notificationDeliverySchema,
+  updateWebhookEndpointRequestSchema,
+  webhookEndpointSchema,
+  webhookEndpointWithSecretSchema,
+  webhookPayloadSchema,
+} from '../lib/contract/notifications.ts';
 import { errorCatalog, type ErrorCode } from '../lib/errors.ts';
 import { actions, decide, type Action } from '../lib/domain/policy.ts';
 import { MATRIX_NOW, policySubjects } from '../lib/domain/policy-subjects.ts';
@@ -53,7 +79,41 @@ const httpSchemas: Record<string, { schema: z.ZodType; io: 'input' | 'output' }>
   'update-unit-request': { schema: updateUnitRequestSchema, io: 'input' },
   'create-user-request': { schema: createUserRequestSchema, io: 'input' },
   'update-user-request': { schema: updateUserRequestSchema, io: 'input' },
+  'upsert-holiday-request': { schema: upsertHolidayRequestSchema, io: 'input' },
+  holiday: { schema: holidaySchema, io: 'output' },
+  'holiday-list-response': { schema: holidayListSchema, io: 'output' },
 };
+
+Object.assign(httpSchemas, {
+  'create-webhook-endpoint-request': { schema: createWebhookEndpointRequestSchema, io: 'input' },
+  'update-webhook-endpoint-request': { schema: updateWebhookEndpointRequestSchema, io: 'input' },
+  'webhook-endpoint': { schema: webhookEndpointSchema, io: 'output' },
+  'webhook-endpoint-with-secret': { schema: webhookEndpointWithSecretSchema, io: 'output' },
+  'create-webhook-allowed-target-request': { schema: createAllowedTargetRequestSchema, io: 'input' },
+  'webhook-allowed-target': { schema: allowedTargetSchema, io: 'output' },
+  'notification-delivery': { schema: notificationDeliverySchema, io: 'output' },
+  /** The body hop POSTs to webhook endpoints (docs/notifications.md). */
+  'webhook-payload': { schema: webhookPayloadSchema, io: 'output' },
+} satisfies typeof httpSchemas);
+
+Object.assign(httpSchemas, {
+  'update-meeting-request': { schema: updateMeetingRequestSchema, io: 'input' },
+  'updated-meeting-response': { schema: updatedMeetingSchema, io: 'output' },
+  'postpone-meeting-request': { schema: postponeMeetingRequestSchema, io: 'input' },
+  'schedule-meeting-request': { schema: scheduleMeetingRequestSchema, io: 'input' },
+  'move-occurrence-request': { schema: moveOccurrenceRequestSchema, io: 'input' },
+  'cancel-occurrence-request': { schema: cancelOccurrenceRequestSchema, io: 'input' },
+  'create-meeting-room-request': { schema: createMeetingRoomRequestSchema, io: 'input' },
+  'update-meeting-room-request': { schema: updateMeetingRoomRequestSchema, io: 'input' },
+  'meeting-room': { schema: meetingRoomSchema, io: 'output' },
+  'calendar-response': { schema: calendarResponseSchema, io: 'output' },
+  'calendar-feed-token-response': { schema: calendarFeedTokenSchema, io: 'output' },
+} satisfies typeof httpSchemas);
+
+Object.assign(httpSchemas, {
+  'mark-attendance-request': { schema: markAttendanceRequestSchema, io: 'input' },
+  'check-in-request': { schema: checkInRequestSchema, io: 'input' },
+} satisfies typeof httpSchemas);
 
 const topicKeys: Record<string, string> = {
   [topics.meetings]: 'meeting id',
@@ -115,7 +175,7 @@ function asyncApi(): Record<string, unknown> {
 }
 
 interface Operation {
-  method: 'get' | 'post' | 'patch';
+  method: 'get' | 'post' | 'patch' | 'put' | 'delete';
   path: string;
   summary: string;
   request?: string;
@@ -148,10 +208,14 @@ const operations: Operation[] = [
   {
     method: 'post',
     path: '/api/v1/meetings',
-    summary: 'Schedule a meeting; returns each participant\'s invitation link once',
+    summary: 'Schedule a meeting or save a draft (single or recurring); returns each participant\'s invitation link once, and warnings',
     request: 'create-meeting-request',
-    response: { status: 201, schema: 'created-meeting-response', description: 'The meeting, with invitation keys' },
-    errors: ['INVALID_JSON', 'UNSUPPORTED_MEDIA_TYPE', 'VALIDATION_FAILED', 'END_BEFORE_START', 'UNKNOWN_TIME_ZONE', 'BODY_TOO_LARGE'],
+    response: { status: 201, schema: 'created-meeting-response', description: 'The meeting, with invitation keys and warnings (people clashes accepted, recurrence capped)' },
+    errors: [
+      'INVALID_JSON', 'UNSUPPORTED_MEDIA_TYPE', 'VALIDATION_FAILED', 'END_BEFORE_START', 'UNKNOWN_TIME_ZONE', 'BODY_TOO_LARGE',
+      'AGENDA_TOO_LONG', 'RECURRENCE_INVALID', 'MEETING_ROOM_UNAVAILABLE', 'MEETING_ROOM_OVER_CAPACITY', 'MEETING_ROOM_CONFLICT',
+      'PEOPLE_CONFLICT', 'NOTICE_TOO_SHORT',
+    ],
   },
   {
     method: 'get',
@@ -196,9 +260,78 @@ const directoryOperations: Operation[] = [
   { method: 'post', path: '/api/v1/users/{id}/disable', summary: 'Disable a person', response: { status: 200, description: 'The person' }, errors: ['USER_NOT_FOUND'] },
 ];
 
+Object.assign(httpSchemas, {
+  'start-upload-request': { schema: startUploadRequestSchema, io: 'input' },
+  'upload-response': { schema: uploadResponseSchema, io: 'output' },
+} satisfies typeof httpSchemas);
+
+const schedulingErrors: ErrorCode[] = [
+  'VALIDATION_FAILED', 'END_BEFORE_START', 'AGENDA_TOO_LONG', 'MEETING_ROOM_UNAVAILABLE', 'MEETING_ROOM_OVER_CAPACITY',
+  'MEETING_ROOM_CONFLICT', 'PEOPLE_CONFLICT', 'NOTICE_TOO_SHORT',
+];
+const meetingStateErrors: ErrorCode[] = ['MEETING_NOT_FOUND', 'MEETING_CANCELLED', 'MEETING_ENDED', 'MEETING_STATUS_CONFLICT'];
+
+const schedulingOperations: Operation[] = [
+  { method: 'patch', path: '/api/v1/meetings/{id}', summary: 'Change title, agenda, times, time zone, recurrence, mode, meeting room, preparation, urgency or participants (add, remove, invite units); +1 sequence after scheduling', request: 'update-meeting-request', response: { status: 200, schema: 'updated-meeting-response', description: 'The meeting, added invitation keys once, warnings' }, errors: [...meetingStateErrors, ...schedulingErrors, 'UNKNOWN_TIME_ZONE', 'RECURRENCE_INVALID'] },
+  { method: 'post', path: '/api/v1/meetings/{id}/postpone', summary: 'Postpone: without times the meeting waits as postponed; with startsAt and endsAt it moves there', request: 'postpone-meeting-request', response: { status: 200, schema: 'meeting', description: 'The meeting, with warnings' }, errors: [...meetingStateErrors, ...schedulingErrors] },
+  { method: 'post', path: '/api/v1/meetings/{id}/schedule', summary: 'Publish a draft: checks clashes and the notice, emits meeting.scheduled', request: 'schedule-meeting-request', response: { status: 200, schema: 'meeting', description: 'The meeting, with warnings' }, errors: [...meetingStateErrors, 'MEETING_ROOM_CONFLICT', 'PEOPLE_CONFLICT', 'NOTICE_TOO_SHORT'] },
+  { method: 'post', path: '/api/v1/meetings/{id}/start', summary: 'Open the meeting (in_progress) from an hour before an occurrence until it ends', response: { status: 200, schema: 'meeting', description: 'The meeting' }, errors: meetingStateErrors },
+  { method: 'post', path: '/api/v1/meetings/{id}/end', summary: 'Close the running occurrence; the meeting ends when no later occurrence remains', response: { status: 200, schema: 'meeting', description: 'The meeting' }, errors: meetingStateErrors },
+  { method: 'get', path: '/api/v1/meetings/{id}/changes', summary: 'Change history after scheduling: kind, sequence, actor, time, fields before and after', response: { status: 200, description: '{ changes: [...] } oldest first' }, errors: ['MEETING_NOT_FOUND'] },
+  { method: 'patch', path: '/api/v1/meetings/{id}/occurrences/{occurrenceId}', summary: 'Move one occurrence of a series', request: 'move-occurrence-request', response: { status: 200, schema: 'meeting', description: 'The meeting, with warnings' }, errors: [...meetingStateErrors, ...schedulingErrors, 'OCCURRENCE_NOT_FOUND', 'MEETING_NOT_RECURRING'] },
+  { method: 'post', path: '/api/v1/meetings/{id}/occurrences/{occurrenceId}/cancel', summary: 'Cancel one occurrence of a series; the last one cancels the meeting', request: 'cancel-occurrence-request', response: { status: 200, schema: 'meeting', description: 'The meeting' }, errors: [...meetingStateErrors, 'OCCURRENCE_NOT_FOUND', 'MEETING_NOT_RECURRING'] },
+  { method: 'post', path: '/api/v1/meeting-rooms', summary: 'Add a physical meeting room (admins)', request: 'create-meeting-room-request', response: { status: 201, schema: 'meeting-room', description: 'The room' }, errors: ['VALIDATION_FAILED', 'REFERENCED_UNIT_NOT_FOUND'] },
+  { method: 'get', path: '/api/v1/meeting-rooms', summary: 'Meeting rooms by name; query unitId (that unit and shared rooms), includeDisabled', response: { status: 200, description: '{ meetingRooms: [meeting-room] }' }, errors: ['VALIDATION_FAILED'] },
+  { method: 'patch', path: '/api/v1/meeting-rooms/{id}', summary: 'Change a meeting room (admins)', request: 'update-meeting-room-request', response: { status: 200, schema: 'meeting-room', description: 'The room' }, errors: ['MEETING_ROOM_NOT_FOUND', 'VALIDATION_FAILED', 'REFERENCED_UNIT_NOT_FOUND'] },
+  { method: 'post', path: '/api/v1/meeting-rooms/{id}/disable', summary: 'Take a meeting room out of use (admins)', response: { status: 200, schema: 'meeting-room', description: 'The room' }, errors: ['MEETING_ROOM_NOT_FOUND'] },
+  { method: 'get', path: '/api/v1/calendar', summary: 'Occurrences in a day, week or month: query view, date (YYYY-MM-DD), timeZone, and one of user, unit, room', response: { status: 200, schema: 'calendar-response', description: 'The range and its occurrences' }, errors: ['VALIDATION_FAILED', 'UNKNOWN_TIME_ZONE'] },
+  { method: 'post', path: '/api/v1/calendar/feed-token', summary: 'Create or rotate the caller\'s calendar feed link; the token is returned once', response: { status: 201, schema: 'calendar-feed-token-response', description: 'The token and feed path' }, errors: [] },
+  { method: 'get', path: '/api/v1/calendar/feed/{token}.ics', summary: 'iCalendar feed (text/calendar, METHOD:PUBLISH) of the person the token belongs to; no sign-in', response: { status: 200, description: 'text/calendar' }, errors: ['CALENDAR_FEED_NOT_FOUND'] },
+];
+
+const attendanceOperations: Operation[] = [
+  { method: 'get', path: '/api/v1/meetings/{id}/attendance', summary: 'Attendance of one occurrence (query occurrenceId, else the current one): everyone for the chair, secretary, organisers and admins, else only the caller\'s row', response: { status: 200, description: '{ meeting, occurrence, rows, summary, refusedCheckIns, version }' }, errors: ['MEETING_NOT_FOUND', 'OCCURRENCE_NOT_FOUND'] },
+  { method: 'put', path: '/api/v1/meetings/{id}/attendance/{participantId}', summary: 'Mark a participant present in person, present online, late, absent (reason required) or delegated (delegate name and position); audited', request: 'mark-attendance-request', response: { status: 200, description: 'The participant\'s attendance row' }, errors: ['MEETING_NOT_FOUND', 'PARTICIPANT_NOT_FOUND', 'OCCURRENCE_NOT_FOUND', 'VALIDATION_FAILED'] },
+  { method: 'get', path: '/api/v1/meetings/{id}/attendance/report', summary: 'Attendance report of one occurrence; query format json, csv (UTF-8 with BOM) or xlsx, occurrenceId; every download audited', response: { status: 200, description: 'JSON as GET …/attendance, or the file' }, errors: ['MEETING_NOT_FOUND', 'OCCURRENCE_NOT_FOUND', 'VALIDATION_FAILED'] },
+  { method: 'get', path: '/api/v1/meetings/{id}/attendance/stream', summary: 'Live board as server-sent events: event "board" with the JSON of GET …/attendance, at once and after every change', response: { status: 200, description: 'text/event-stream' }, errors: ['MEETING_NOT_FOUND', 'OCCURRENCE_NOT_FOUND'] },
+  { method: 'get', path: '/api/v1/attendance/report', summary: 'Attendance of a unit\'s meetings in a period (query unitId, from, to, format json or csv): by unit, by person, per occurrence; audited', response: { status: 200, description: '{ occurrences, byUnit, byPerson, truncated }' }, errors: ['VALIDATION_FAILED', 'REPORT_PERIOD_INVALID'] },
+  { method: 'get', path: '/api/v1/meeting-rooms/{id}/check-in-code', summary: 'Kiosk of a meeting room: the meeting held there now, its check-in code (rotates every 30 s), link and QR code (SVG)', response: { status: 200, description: '{ meetingRoom, meeting, occurrence, code, url, qrSvg, rotatesAt, checkedIn, invited }' }, errors: ['MEETING_ROOM_NOT_FOUND', 'NO_MEETING_IN_ROOM', 'MEETING_NOT_FOUND'] },
+  { method: 'post', path: '/api/v1/attendance/check-in', summary: 'Check in with the code of a meeting room\'s QR code (signed-in people only); refused attempts are shown to the secretary', request: 'check-in-request', response: { status: 200, description: '{ meetingId, title, occurrenceId, checkedInAt, alreadyCheckedIn }' }, errors: ['CHECK_IN_CODE_INVALID', 'CHECK_IN_CODE_EXPIRED', 'CHECK_IN_NOT_INVITED', 'VALIDATION_FAILED'] },
+];
+
+const holidayOperations: Operation[] = [
+  { method: 'get', path: '/api/v1/holidays', summary: 'Holiday calendar entries of one year; query year (current year in Asia/Ho_Chi_Minh by default)', response: { status: 200, schema: 'holiday-list-response', description: '{ year, holidays: [...] } by date' }, errors: ['VALIDATION_FAILED'] },
+  { method: 'put', path: '/api/v1/holidays/{date}', summary: 'Enter or replace the entry of a date (YYYY-MM-DD): holiday (day off) or working_day (a Saturday or Sunday made a working day); 201 when new', request: 'upsert-holiday-request', response: { status: 200, schema: 'holiday', description: 'The entry' }, errors: ['VALIDATION_FAILED', 'WORKING_DAY_NOT_WEEKEND'] },
+  { method: 'delete', path: '/api/v1/holidays/{date}', summary: 'Remove the entry of a date (YYYY-MM-DD)', response: { status: 200, schema: 'holiday', description: 'The removed entry' }, errors: ['VALIDATION_FAILED', 'HOLIDAY_NOT_FOUND'] },
+];
+
+const webhookTargetErrors: ErrorCode[] = ['WEBHOOK_URL_INVALID', 'WEBHOOK_TARGET_UNRESOLVED', 'WEBHOOK_TARGET_FORBIDDEN', 'WEBHOOK_TARGET_NOT_ALLOWED'];
+
+const notificationOperations: Operation[] = [
+  { method: 'post', path: '/api/v1/admin/webhooks', summary: 'Add a webhook endpoint; the URL must pass the allow-list check; the signing secret is returned this once', request: 'create-webhook-endpoint-request', response: { status: 201, schema: 'webhook-endpoint-with-secret', description: 'The endpoint with its secret' }, errors: ['VALIDATION_FAILED', ...webhookTargetErrors] },
+  { method: 'get', path: '/api/v1/admin/webhooks', summary: 'List webhook endpoints, without secrets', response: { status: 200, description: '{ endpoints: [...] }' }, errors: [] },
+  { method: 'patch', path: '/api/v1/admin/webhooks/{id}', summary: 'Change name, URL, kind filter or enabled; a new URL and an endpoint being enabled must pass the allow-list check', request: 'update-webhook-endpoint-request', response: { status: 200, schema: 'webhook-endpoint', description: 'The endpoint' }, errors: ['WEBHOOK_ENDPOINT_NOT_FOUND', 'VALIDATION_FAILED', ...webhookTargetErrors] },
+  { method: 'post', path: '/api/v1/admin/webhooks/{id}/disable', summary: 'Stop deliveries to an endpoint; its pending deliveries wait until it is enabled', response: { status: 200, schema: 'webhook-endpoint', description: 'The endpoint' }, errors: ['WEBHOOK_ENDPOINT_NOT_FOUND'] },
+  { method: 'post', path: '/api/v1/admin/webhooks/{id}/rotate-secret', summary: 'New signing secret, returned this once; the previous one also signs for 24 hours', response: { status: 200, schema: 'webhook-endpoint-with-secret', description: 'The endpoint with its new secret' }, errors: ['WEBHOOK_ENDPOINT_NOT_FOUND'] },
+  { method: 'post', path: '/api/v1/admin/webhooks/{id}/replay-dead', summary: 'Queue every dead delivery of the endpoint again, in their original order', response: { status: 200, description: '{ replayed, deliveryIds }' }, errors: ['WEBHOOK_ENDPOINT_NOT_FOUND'] },
+  { method: 'post', path: '/api/v1/admin/webhook-targets', summary: 'Add a host name, IP address or CIDR block (optionally one port) to the webhook allow-list', request: 'create-webhook-allowed-target-request', response: { status: 201, schema: 'webhook-allowed-target', description: 'The entry' }, errors: ['VALIDATION_FAILED', 'WEBHOOK_ALLOWED_TARGET_INVALID', 'WEBHOOK_ALLOWED_TARGET_EXISTS'] },
+  { method: 'get', path: '/api/v1/admin/webhook-targets', summary: 'List the webhook allow-list', response: { status: 200, description: '{ targets: [...] }' }, errors: [] },
+  { method: 'delete', path: '/api/v1/admin/webhook-targets/{id}', summary: 'Remove an allow-list entry', response: { status: 204, description: 'No content' }, errors: ['WEBHOOK_ALLOWED_TARGET_NOT_FOUND'] },
+  { method: 'get', path: '/api/v1/admin/notification-deliveries', summary: 'Deliveries newest first; query status (dead: the dead-letter list), channel, endpointId, notificationId, meetingId, limit (1-500), cursor', response: { status: 200, description: '{ deliveries: [notification-delivery], nextCursor }' }, errors: ['VALIDATION_FAILED'] },
+  { method: 'post', path: '/api/v1/admin/notification-deliveries/{id}/replay', summary: 'Queue one dead delivery again with attempts reset; it keeps its place in its target\'s order', response: { status: 200, schema: 'notification-delivery', description: 'The delivery' }, errors: ['NOTIFICATION_DELIVERY_NOT_FOUND', 'NOTIFICATION_DELIVERY_NOT_DEAD'] },
+];
+
+const documentOperations: Operation[] = [
+  { method: 'post', path: '/api/v1/meetings/{id}/uploads', summary: 'Start (or resume) a presigned multipart upload of a meeting document or of a new version; query nothing, body names the file', request: 'start-upload-request', response: { status: 201, schema: 'upload-response', description: 'Part links for the missing parts, parts already received' }, errors: ['MEETING_NOT_FOUND', 'VALIDATION_FAILED', 'FILE_NAME_INVALID', 'FILE_TYPE_NOT_ALLOWED', 'FILE_EMPTY', 'FILE_TOO_LARGE', 'DOCUMENT_NOT_FOUND', 'OCCURRENCE_NOT_FOUND', 'AGENDA_ITEM_NOT_FOUND'] },
+  { method: 'get', path: '/api/v1/meetings/{id}/uploads/{uploadId}', summary: "The caller's pending upload with the parts received and fresh links for the missing ones (resume)", response: { status: 200, schema: 'upload-response', description: 'The upload' }, errors: ['MEETING_NOT_FOUND', 'UPLOAD_NOT_FOUND'] },
+  { method: 'post', path: '/api/v1/meetings/{id}/uploads/{uploadId}/confirm', summary: 'Complete the upload, check its size, create the document or its next version and emit document.uploaded; repeated, returns the first result with 200', response: { status: 201, description: '{ documentId, versionId, version, created, document }' }, errors: ['MEETING_NOT_FOUND', 'UPLOAD_NOT_FOUND', 'UPLOAD_INCOMPLETE', 'UPLOAD_SIZE_MISMATCH', 'DOCUMENT_NOT_FOUND'] },
+  { method: 'get', path: '/api/v1/meetings/{id}/documents', summary: 'Documents the caller may read, with versions, processing state, thumbnail links and changed-since-read marks; query q searches titles and text without diacritics', response: { status: 200, description: '{ documents: [...] }' }, errors: ['MEETING_NOT_FOUND', 'VALIDATION_FAILED'] },
+  { method: 'get', path: '/api/v1/meetings/{id}/documents/{documentId}/download', summary: 'A short-lived signed link to a version (query version, variant original|pdf, disposition attachment|inline); audited, marks the version read', response: { status: 200, description: '{ url, expiresAt, fileName, version, variant }' }, errors: ['MEETING_NOT_FOUND', 'DOCUMENT_NOT_FOUND', 'DOCUMENT_PROCESSING', 'DOCUMENT_REJECTED', 'VALIDATION_FAILED'] },
+];
+
 function openApi(): Record<string, unknown> {
   const paths: Record<string, Record<string, unknown>> = {};
-  for (const operation of [...operations, ...directoryOperations]) {
+  for (const operation of [...operations, ...schedulingOperations, ...directoryOperations, ...holidayOperations, ...notificationOperations, ...documentOperations, ...attendanceOperations]) {
     const responses: Record<string, unknown> = {
       [operation.response.status]: {
         description: operation.response.description,
@@ -216,6 +349,18 @@ function openApi(): Record<string, unknown> {
     const entry: Record<string, unknown> = { summary: operation.summary, responses };
     if (operation.path.includes('{id}')) {
       entry.parameters = [{ name: 'id', in: 'path', required: true, schema: { type: 'string', format: 'uuid' } }];
+    }
+    if (operation.path.includes('{occurrenceId}')) {
+      (entry.parameters as unknown[]).push({ name: 'occurrenceId', in: 'path', required: true, schema: { type: 'string', format: 'uuid' } });
+    }
+    if (operation.path.includes('{participantId}')) {
+      (entry.parameters as unknown[]).push({ name: 'participantId', in: 'path', required: true, schema: { type: 'string', format: 'uuid' } });
+    }
+    if (operation.path.includes('{token}')) {
+      entry.parameters = [{ name: 'token', in: 'path', required: true, schema: { type: 'string' } }];
+    }
+    if (operation.path.includes('{date}')) {
+      entry.parameters = [{ name: 'date', in: 'path', required: true, schema: { type: 'string', format: 'date' } }];
     }
     if (operation.request) {
       entry.requestBody = {
@@ -307,7 +452,7 @@ function permissionsMarkdown(): string {
     '',
     '`gateway/authorization-matrix.test.ts` calls each of these as 12 kinds of caller (admin, organiser',
     'of the unit and of another unit, chair, secretary, participant, observer, member not invited,',
-    'member of another unit, invited guest, API key with read scopes, anonymous): 108 HTTP cases.',
+    'member of another unit, invited guest, API key with read scopes, anonymous): 180 HTTP cases.',
     '',
     '| endpoint | action |',
     '|---|---|',
@@ -316,11 +461,24 @@ function permissionsMarkdown(): string {
       ['GET /api/v1/meetings', 'lists only the meetings the caller may read'],
       ['GET /api/v1/meetings/:id', 'meeting.read'],
       ['POST /api/v1/meetings/:id/cancel', 'meeting.update'],
+      ['PATCH /api/v1/meetings/:id, POST …/postpone, …/schedule, …/start, …/end', 'meeting.update'],
+      ['PATCH /api/v1/meetings/:id/occurrences/:occurrenceId, POST …/cancel', 'meeting.update'],
+      ['GET /api/v1/meetings/:id/changes', 'meeting.read'],
+      ['GET /api/v1/meetings/:id/documents, GET …/documents/:documentId/download', 'document.read; a `meeting_only` document only from the start for those who do not manage the meeting'],
+      ['POST /api/v1/meetings/:id/uploads, GET …/uploads/:uploadId, POST …/uploads/:uploadId/confirm', 'document.upload; an upload is seen and confirmed only by the person who started it'],
+      ['GET /api/v1/calendar', 'lists the occurrences of meetings the caller may read; for a room or another person, busy blocks to holders of meeting-room.read'],
+      ['POST /api/v1/calendar/feed-token', 'calendar.feed'],
+      ['GET /api/v1/calendar/feed/:token.ics', 'the token alone (no sign-in)'],
+      ['GET /api/v1/meeting-rooms', 'meeting-room.read'],
+      ['POST/PATCH /api/v1/meeting-rooms…', 'meeting-room.manage'],
       ['POST /api/v1/meetings/:id/join', 'meeting.join (signed in), or the invitation key'],
       ['GET /api/v1/units, GET /api/v1/users', 'directory.read'],
       ['POST/PATCH /api/v1/units…, /api/v1/users…', 'directory.manage'],
       ['GET /api/v1/audit', 'audit.read'],
+      ['GET /api/v1/holidays', 'directory.read'],
+      ['PUT/DELETE /api/v1/holidays/:date', 'directory.manage'],
       ['/api/v1/admin/api-keys…', 'api-key.manage'],
+      ['/api/v1/admin/webhooks…, /api/v1/admin/webhook-targets…, /api/v1/admin/notification-deliveries…', 'notification.manage'],
     ].map(([endpoint, action]) => `| \`${endpoint}\` | ${action} |`),
     '',
     '## Matrix',
@@ -345,7 +503,7 @@ function permissionsMarkdown(): string {
     'because they need the meeting. A caller who may not read a meeting gets 404, so its title does not',
     'leak. Joining with an invitation key needs no account; a guest\'s key works only in the time window.',
     '`gateway/meeting-access.test.ts` and `test/e2e/sign-in.test.ts` check this through HTTP and a browser.',
-    'NOTE: lobby, attendance and document actions have no routes yet.',
+    'NOTE: lobby and attendance actions have no routes yet.',
   );
   return `${lines.join('\n')}\n`;
 }

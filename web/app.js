@@ -1,4 +1,5 @@
 import { errorMessage, formatDateTime, formatTime, language, setLanguage, t } from './i18n.js';
+import { documentsToggle } from './documents.js';
 
 const roles = ['chair', 'secretary', 'participant', 'observer', 'guest'];
 
@@ -152,6 +153,11 @@ async function loadMeetings() {
       count.className = 'muted';
       count.textContent = t().participantCount(meeting.participantCount);
       item.append(title, when, count, statusBadge(meeting));
+      if (meeting.status !== 'cancelled') item.append(...documentsToggle(meeting));
+      if (meeting.status !== 'cancelled' && meeting.status !== 'draft') {
+        const attendance = Object.assign(document.createElement('a'), { href: `/attendance.html?meeting=${meeting.id}`, textContent: language() === 'en' ? 'Attendance' : 'Điểm danh' });
+        item.append(attendance);
+      }
 
       if (meeting.status === 'scheduled') {
         const cancel = document.createElement('button');

@@ -53,6 +53,10 @@ export const handler = httpFunction({
 
     if (meeting.status === 'cancelled') throw new HopError('MEETING_CANCELLED', { details: { meetingId } });
     if (meeting.status === 'ended') throw new HopError('MEETING_ENDED', { details: { meetingId } });
+    // A draft has invited nobody yet, and a postponed meeting waits for a new date.
+    if (meeting.status === 'draft' || meeting.status === 'postponed') {
+      throw new HopError('MEETING_STATUS_CONFLICT', { details: { meetingId, status: meeting.status, action: 'join' } });
+    }
 
     let room = await deps.db.selectFrom('room').selectAll().where('meeting_id', '=', meetingId).executeTakeFirst();
     if (deps.media === null) {

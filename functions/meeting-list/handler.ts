@@ -36,6 +36,10 @@ export const handler = httpFunction({
         'meeting.ends_at',
         'meeting.time_zone',
         'meeting.status',
+        'meeting.unit_id',
+        'meeting.mode',
+        'meeting.urgent',
+        'meeting.recurrence_rule',
         'room.status as room_status',
         eb
           .selectFrom('participant')
@@ -46,7 +50,7 @@ export const handler = httpFunction({
       .orderBy('meeting.starts_at')
       .orderBy('meeting.id')
       .limit(filter.limit);
-    if (filter.from) select = select.where('meeting.ends_at', '>', new Date(filter.from));
+    if (filter.from) select = select.where('meeting.last_ends_at', '>', new Date(filter.from));
     if (filter.to) select = select.where('meeting.starts_at', '<', new Date(filter.to));
     if (filter.status) select = select.where('meeting.status', '=', filter.status);
 
@@ -61,7 +65,9 @@ export const handler = httpFunction({
               .selectFrom('participant as invited')
               .select('invited.id')
               .whereRef('invited.meeting_id', '=', 'meeting.id')
-              .where('invited.user_id', '=', userId),
+              .where('invited.user_id', '=', userId)
+              // A draft is shown only to its chair and secretary among the invited.
+              .where((inner) => inner.or([inner('meeting.status', '!=', 'draft'), inner('invited.role', 'in', ['chair', 'secretary'])])),
           ),
           ...(systemRole === 'organiser' && unitIds.length > 0 ? [eb('meeting.unit_id', 'in', [...unitIds])] : []),
         ]),
@@ -78,6 +84,10 @@ export const handler = httpFunction({
           endsAt: toIso(row.ends_at),
           timeZone: row.time_zone,
           status: row.status,
+          unitId: row.unit_id,
+          mode: row.mode,
+          urgent: row.urgent,
+          recurrenceRule: row.recurrence_rule,
           roomStatus: row.room_status ?? 'pending',
           participantCount: Number(row.participant_count ?? 0),
         })),

@@ -9,7 +9,7 @@ import { decide, type Action, type Principal as PolicyPrincipal } from '../../li
 import { errorBody, errorCatalog, type ErrorCode } from '../../lib/errors.ts';
 import { authenticate, clientIp } from '../auth/principal.ts';
 import type { Logger } from '../../lib/log.ts';
-import type { FunctionEvent } from '../../lib/runtime/function.ts';
+import { BASE64_BODY_HEADER, type FunctionEvent } from '../../lib/runtime/function.ts';
 import type { Invoker } from '../invoker.ts';
 import type { RegisteredFunction } from '../registry.ts';
 
@@ -179,7 +179,9 @@ export async function createApp(options: AppOptions): Promise<Hono> {
         return jsonError(c, 'INTERNAL', 500);
       }
 
-      for (const [name, value] of Object.entries(result.headers)) c.header(name, value);
+      const base64Body = result.headers[BASE64_BODY_HEADER] === 'base64' && typeof result.body === 'string';
+      for (const [name, value] of Object.entries(result.headers)) if (name !== BASE64_BODY_HEADER) c.header(name, value);
+      if (base64Body) return c.body(new Uint8Array(Buffer.from(result.body as string, 'base64')), result.status as 200);
       if (result.body === undefined || result.body === null) return c.body(null, result.status as 200);
       if (typeof result.body === 'string') {
         return result.headers['content-type'] ? c.body(result.body, result.status as 200) : c.text(result.body, result.status as 200);

@@ -10,6 +10,13 @@ import {
   unitKindSchema,
   unitNameSchema,
 } from './directory.ts';
+import { notificationRequestedDataSchema } from './notifications.ts';
+import {
+  attendanceCheckedInDataSchema,
+  attendanceJoinedDataSchema,
+  attendanceLeftDataSchema,
+  attendanceMarkedDataSchema,
+} from './attendance.ts';
 import { topics, type TopicName } from './topics.ts';
 
 /**
@@ -17,16 +24,105 @@ import { topics, type TopicName } from './topics.ts';
  * `scripts/generate-schemas.ts` turns these schemas into the published JSON
  * Schemas and the AsyncAPI document, so code and docs cannot drift apart.
  */
+const instant = z.iso.datetime({ offset: true });
+
+/** One occurrence of a meeting as events carry it; `recurrenceId` is the start the rule gave it. */
+const occurrenceData = z.object({
+  occurrenceId: z.uuid(),
+  recurrenceId: instant,
+  startsAt: instant,
+  endsAt: instant,
+  status: z.enum(['scheduled', 'cancelled', 'moved']),
+});
+
+/**
+ * Meeting details a notification or calendar needs without another lookup:
+ * times in UTC with the meeting's time zone, place, agenda, chair and
+ * secretary, and every occurrence (at most 200).
+ */
+const meetingDetails = {
+  meetingId: z.uuid(),
+  sequence: z.number().int().nonnegative(),
+  title: z.string(),
+  description: z.string().nullable(),
+  status: z.enum(['draft', 'scheduled', 'in_progress', 'postponed', 'cancelled', 'ended']),
+  unitId: z.uuid().nullable(),
+  startsAt: instant,
+  endsAt: instant,
+  timeZone: z.string(),
+  mode: z.enum(['in_person', 'online', 'hybrid']),
+  place: z.object({ meetingRoomId: z.uuid(), name: z.string(), location: z.string().nullable() }).nullable(),
+  agenda: z.array(z.object({ title: z.string(), presenter: z.string().nullable(), plannedMinutes: z.number().int() })),
+  preparation: z.string().nullable(),
+  chair: z.string().nullable(),
+  secretary: z.string().nullable(),
+  urgent: z.boolean(),
+  recurrenceRule: z.string().nullable(),
+  participantCount: z.number().int().nonnegative(),
+  occurrences: z.array(occurrenceData),
+};
+
+/**
+ * The first version carried only id, title, times and the participant count;
+ * the other details are optional so that messages written before them still
+ * validate.
+ */
 const meetingScheduledData = z.object({
+  ...z.object(meetingDetails).partial().shape,
   meetingId: z.uuid(),
   title: z.string(),
-  startsAt: z.iso.datetime({ offset: true }),
-  endsAt: z.iso.datetime({ offset: true }),
+  startsAt: instant,
+  endsAt: instant,
   timeZone: z.string(),
   participantCount: z.number().int().nonnegative(),
 });
 
+/** Field names that changed, from `title`, `description`, `times`, `timeZone`, `agenda`, `mode`, `place`, `preparation`, `urgent`, `recurrenceRule`, `participants`. */
+const meetingUpdatedData = z.object({
+  ...meetingDetails,
+  changedFields: z.array(z.string()).min(1),
+  previous: z.object({ startsAt: instant, endsAt: instant, timeZone: z.string() }),
+  addedParticipantIds: z.array(z.uuid()),
+  removedParticipantIds: z.array(z.uuid()),
+});
+
+/** Postponed (hoãn): `rescheduled` is true when new times were given, else the meeting waits for a new date. */
+const meetingPostponedData = z.object({
+  ...meetingDetails,
+  reason: z.string().nullable(),
+  rescheduled: z.boolean(),
+  previous: z.object({ startsAt: instant, endsAt: instant }),
+});
+
+/** One occurrence of a series moved or cancelled; the other occurrences stay. */
+const meetingOccurrenceChangedData = z.object({
+  ...meetingDetails,
+  change: z.enum(['moved', 'cancelled']),
+  occurrence: occurrenceData,
+  previous: z.object({ startsAt: instant, endsAt: instant, status: z.enum(['scheduled', 'cancelled', 'moved']) }),
+  reason: z.string().nullable(),
+});
+
+/** A reminder fell due: reminder-dispatch claimed it, and meeting-notify tells the participants. */
+const reminderDueData = z.object({
+  reminderId: z.uuid(),
+  meetingId: z.uuid(),
+  occurrenceId: z.uuid(),
+  /** Minutes before the occurrence start the reminder was planned for. */
+  offsetMinutes: z.number().int().positive(),
+  dueAt: instant,
+  startsAt: instant,
+});
+
+const meetingStartedData = z.object({
+  meetingId: z.uuid(),
+  occurrenceId: z.uuid().nullable(),
+  startedAt: instant,
+});
+
+/** As with `meeting.scheduled`, the meeting details came later and are optional. */
 const meetingCancelledData = z.object({
+  ...z.object(meetingDetails).partial().shape,
   meetingId: z.uuid(),
   reason: z.string().nullable(),
   cancelledAt: z.iso.datetime({ offset: true }),
@@ -107,10 +203,55 @@ const auditRecordedData = z.object({
   requestId: z.string().max(200).nullable(),
 });
 
+/** The document and version an event of `hop.documents.v1` is about. */
+const documentVersionRef = {
+  meetingId: z.uuid(),
+  documentId: z.uuid(),
+  versionId: z.uuid(),
+  version: z.number().int().positive(),
+};
+
+/** A confirmed upload: the object exists with the declared size and waits for processing. */
+const documentUploadedData = z.object({
+  ...documentVersionRef,
+  occurrenceId: z.uuid().nullable(),
+  agendaIndex: z.number().int().nonnegative().nullable(),
+  fileName: z.string().min(1).max(255),
+  claimedType: z.string().min(1).max(200),
+  sizeBytes: z.number().int().positive(),
+  objectKey: z.string().min(1).max(1024),
+  uploadedBy: z.object({ kind: z.enum(['user', 'api-key']), id: z.string().min(1).max(200) }),
+});
+
+/** A processed version: its real type, hash, pages and which renditions exist. `conversion` is `failed` when the PDF rendition could not be made. */
+const documentProcessedData = z.object({
+  ...documentVersionRef,
+  detectedType: z.string().min(1).max(200),
+  sha256: z.string().regex(/^[0-9a-f]{64}$/),
+  sizeBytes: z.number().int().positive(),
+  pageCount: z.number().int().nonnegative().nullable(),
+  hasThumbnail: z.boolean(),
+  hasPdf: z.boolean(),
+  textChars: z.number().int().nonnegative(),
+  conversion: z.enum(['not_needed', 'converted', 'failed']),
+});
+
+/** A refused version: `code` is an error catalogue code; the original object is deleted. */
+const documentRejectedData = z.object({
+  ...documentVersionRef,
+  code: z.string().min(1).max(100),
+  reason: z.string().max(1000),
+});
+
 export const eventTypes = {
   'vn.hop.meeting.scheduled.v1': { topic: topics.meetings, data: meetingScheduledData },
   'vn.hop.meeting.cancelled.v1': { topic: topics.meetings, data: meetingCancelledData },
   'vn.hop.meeting.ended.v1': { topic: topics.meetings, data: meetingEndedData },
+  'vn.hop.meeting.updated.v1': { topic: topics.meetings, data: meetingUpdatedData },
+  'vn.hop.meeting.postponed.v1': { topic: topics.meetings, data: meetingPostponedData },
+  'vn.hop.meeting.occurrence.changed.v1': { topic: topics.meetings, data: meetingOccurrenceChangedData },
+  'vn.hop.meeting.started.v1': { topic: topics.meetings, data: meetingStartedData },
+  'vn.hop.reminder.due.v1': { topic: topics.reminders, data: reminderDueData },
   'vn.hop.room.provisioned.v1': { topic: topics.media, data: roomProvisionedData },
   'vn.hop.room.destroyed.v1': { topic: topics.media, data: roomDestroyedData },
   'vn.hop.janus.event.v1': { topic: topics.media, data: janusEventData },
@@ -119,6 +260,16 @@ export const eventTypes = {
   'vn.hop.directory.user.upserted.v1': { topic: topics.directory, data: userUpsertedData },
   'vn.hop.directory.user.disabled.v1': { topic: topics.directory, data: userDisabledData },
   'vn.hop.audit.recorded.v1': { topic: topics.audit, data: auditRecordedData },
+  'vn.hop.document.uploaded.v1': { topic: topics.documents, data: documentUploadedData },
+  'vn.hop.document.processed.v1': { topic: topics.documents, data: documentProcessedData },
+  'vn.hop.document.rejected.v1': { topic: topics.documents, data: documentRejectedData },
+  /** One rendered notification for one recipient, keyed by meeting id; notification-fanout turns it into deliveries. */
+  'vn.hop.notification.requested.v1': { topic: topics.notifications, data: notificationRequestedDataSchema },
+  /** Attendance, keyed by meeting id (see docs/attendance.md). */
+  'vn.hop.attendance.joined.v1': { topic: topics.attendance, data: attendanceJoinedDataSchema },
+  'vn.hop.attendance.left.v1': { topic: topics.attendance, data: attendanceLeftDataSchema },
+  'vn.hop.attendance.checked-in.v1': { topic: topics.attendance, data: attendanceCheckedInDataSchema },
+  'vn.hop.attendance.marked.v1': { topic: topics.attendance, data: attendanceMarkedDataSchema },
 } as const satisfies Record<string, { topic: TopicName; data: z.ZodType }>;
 
 export type EventType = keyof typeof eventTypes;

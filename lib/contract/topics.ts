@@ -9,6 +9,8 @@ export const topics = {
   attendance: 'hop.attendance.v1',
   documents: 'hop.documents.v1',
   notifications: 'hop.notifications.v1',
+  /** Reminders falling due, keyed by meeting id; apart from hop.meetings.v1 so a burst of them does not queue meeting changes. */
+  reminders: 'hop.reminders.v1',
   media: 'hop.media.v1',
   /** Organisation directory: units keyed by unit id, people keyed by user id. */
   directory: 'hop.directory.v1',

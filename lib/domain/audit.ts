@@ -17,18 +17,45 @@ export const auditActions = [
   'meeting.created',
   'meeting.cancelled',
   'meeting.ended',
+  'meeting.updated',
+  'meeting.postponed',
+  'meeting.scheduled',
+  'meeting.started',
+  'meeting.occurrence-moved',
+  'meeting.occurrence-cancelled',
+  'meeting.reminders-updated',
+  'meeting-room.created',
+  'meeting-room.updated',
+  'meeting-room.disabled',
+  'calendar-feed.rotated',
   'unit.created',
   'unit.updated',
   'unit.disabled',
+  'unit.reminders-updated',
   'user.created',
   'user.updated',
   'user.disabled',
   'api-key.created',
   'api-key.revoked',
+  'webhook-endpoint.created',
+  'webhook-endpoint.updated',
+  'webhook-endpoint.disabled',
+  'webhook-endpoint.secret-rotated',
+  'webhook-allowed-target.created',
+  'webhook-allowed-target.deleted',
+  'notification-delivery.replayed',
+  'holiday.created',
+  'holiday.updated',
+  'holiday.deleted',
+  'document.uploaded',
+  'document.downloaded',
+  'attendance.marked',
+  'attendance.checked-in',
+  'attendance.report-downloaded',
 ] as const;
 export type AuditAction = (typeof auditActions)[number];
 
-export const auditEntityTypes = ['meeting', 'unit', 'user', 'api-key'] as const;
+export const auditEntityTypes = ['meeting', 'document', 'meeting-room', 'calendar-feed', 'unit', 'user', 'api-key', 'holiday', 'webhook-endpoint', 'webhook-allowed-target', 'notification-delivery', 'attendance', 'attendance-report'] as const;
 export type AuditEntityType = (typeof auditEntityTypes)[number];
 
 export const auditActorKinds = ['user', 'api-key', 'system', 'e-office'] as const satisfies readonly AuditActorKind[];

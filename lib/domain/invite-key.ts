@@ -1,11 +1,15 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash, createHmac } from 'node:crypto';
 
 /**
- * Invitation keys: 32 random bytes, base64url. Only the SHA-256 is stored, so a
- * database dump does not let anyone join a meeting.
+ * Derives a participant's invitation key (32 bytes, base64url) from the
+ * installation's join-token key, so hop can put the same link into every later
+ * notification without storing the key. Only its SHA-256 is stored, so a
+ * database dump alone does not let anyone join. The `invite-key:v1:` prefix
+ * keeps these MACs apart from the join tokens signed with the same key.
+ * NOTE: rotating HOP_JOIN_TOKEN_SECRET invalidates every invitation link.
  */
-export function newInviteKey(): string {
-  return randomBytes(32).toString('base64url');
+export function deriveInviteKey(secret: string, participantId: string): string {
+  return createHmac('sha256', secret).update(`invite-key:v1:${participantId}`).digest('base64url');
 }
 
 export function hashInviteKey(key: string): string {

@@ -11,8 +11,9 @@ type Db = Kysely<Database> | Transaction<Database>;
  * undefined when the meeting does not exist.
  */
 export async function loadMeetingContext(db: Db, meetingId: string, principal: Principal): Promise<MeetingContext | undefined> {
-  const meeting = await db.selectFrom('meeting').select(['unit_id', 'starts_at', 'ends_at']).where('id', '=', meetingId).executeTakeFirst();
+  const meeting = await db.selectFrom('meeting').select(['unit_id', 'starts_at', 'ends_at', 'status']).where('id', '=', meetingId).executeTakeFirst();
   if (!meeting) return undefined;
+  const window = await currentOccurrence(db, meetingId);
 
   let meetingRole: MeetingContext['meetingRole'] = null;
   if (principal.kind === 'user') {
@@ -28,9 +29,36 @@ export async function loadMeetingContext(db: Db, meetingId: string, principal: P
   return {
     unitId: meeting.unit_id ?? '',
     meetingRole,
-    startsAt: new Date(meeting.starts_at),
-    endsAt: new Date(meeting.ends_at),
+    startsAt: new Date(window?.starts_at ?? meeting.starts_at),
+    endsAt: new Date(window?.ends_at ?? meeting.ends_at),
+    draft: meeting.status === 'draft',
   };
+}
+
+/**
+ * The occurrence whose time window matters now: the first one, not
+ * cancelled, that has not ended (by this process's clock), else the last one
+ * that is not cancelled. For a single meeting that is its only occurrence.
+ */
+async function currentOccurrence(db: Db, meetingId: string): Promise<{ starts_at: Date; ends_at: Date } | undefined> {
+  const next = await db
+    .selectFrom('meeting_occurrence')
+    .select(['starts_at', 'ends_at'])
+    .where('meeting_id', '=', meetingId)
+    .where('status', '!=', 'cancelled')
+    .where('ends_at', '>', new Date())
+    .orderBy('starts_at')
+    .limit(1)
+    .executeTakeFirst();
+  if (next) return next;
+  return db
+    .selectFrom('meeting_occurrence')
+    .select(['starts_at', 'ends_at'])
+    .where('meeting_id', '=', meetingId)
+    .where('status', '!=', 'cancelled')
+    .orderBy('starts_at', 'desc')
+    .limit(1)
+    .executeTakeFirst();
 }
 
 /**
@@ -51,3 +79,20 @@ export function requireAllowed(
   }
   throw new HopError('PERMISSION_DENIED', { details: { action, reason: decision.reason } });
 }
+
+/**
+ * The checks every route on one meeting starts with: a signed-in caller, a
+ * meeting id that is a UUID and exists, and the policy's permission for
+ * `action`. Returns the meeting id; throws AUTH_REQUIRED, MEETING_NOT_FOUND or
+ * PERMISSION_DENIED as `requireAllowed` does.
+ */
+export async function authorizeMeeting(db: Db, meetingId: string | undefined, principal: Principal, action: Action): Promise<string> {
+  if (principal.kind === 'anonymous') throw new HopError('AUTH_REQUIRED');
+  if (meetingId === undefined || !uuidPattern.test(meetingId)) throw new HopError('MEETING_NOT_FOUND', { details: { meetingId } });
+  const context = await loadMeetingContext(db, meetingId, principal);
+  if (!context) throw new HopError('MEETING_NOT_FOUND', { details: { meetingId } });
+  requireAllowed(principal, action, { meetingId, meeting: context });
+  return meetingId;
+}
+
+const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;

@@ -36,6 +36,8 @@ export const policySubjects: PolicySubject[] = [
   { name: 'member as secretary', principal: user('member'), meeting: { unitId: OWN_UNIT, meetingRole: 'secretary', ...during }, unitId: OWN_UNIT },
   { name: 'member as participant', principal: user('member'), meeting: { unitId: OWN_UNIT, meetingRole: 'participant', ...during }, unitId: OWN_UNIT },
   { name: 'member as observer', principal: user('member'), meeting: { unitId: OWN_UNIT, meetingRole: 'observer', ...during }, unitId: OWN_UNIT },
+  { name: 'member as participant, draft', principal: user('member'), meeting: { unitId: OWN_UNIT, meetingRole: 'participant', draft: true, ...during }, unitId: OWN_UNIT },
+  { name: 'member as secretary, draft', principal: user('member'), meeting: { unitId: OWN_UNIT, meetingRole: 'secretary', draft: true, ...during }, unitId: OWN_UNIT },
   { name: 'member, own unit, not invited', principal: user('member'), meeting: { unitId: OWN_UNIT, meetingRole: null, ...during }, unitId: OWN_UNIT },
   { name: 'member, other unit', principal: user('member'), meeting: { unitId: OTHER_UNIT, meetingRole: null, ...during }, unitId: OTHER_UNIT },
   { name: 'guest, invited, during meeting', principal: user('guest'), meeting: { unitId: OTHER_UNIT, meetingRole: 'guest', ...during }, unitId: OTHER_UNIT },

@@ -41,6 +41,8 @@ export interface MeetingContext {
   meetingRole: MeetingRole | null;
   startsAt: Date;
   endsAt: Date;
+  /** A draft is seen only by those who may change it: admins, organisers of the unit, the chair and the secretary. */
+  draft?: boolean;
 }
 
 export const actions = {
@@ -58,9 +60,26 @@ export const actions = {
   'directory.manage': { scope: 'directory:write', about: 'create, change and disable units and users' },
   'audit.read': { scope: 'audit:read', about: 'query and export the audit log' },
   'api-key.manage': { scope: null, about: 'issue and revoke API keys' },
+  'meeting-room.read': { scope: 'meetings:read', about: 'list the physical meeting rooms and their bookings' },
+  'meeting-room.manage': { scope: 'meeting-rooms:write', about: 'create, change and disable physical meeting rooms' },
+  'calendar.feed': { scope: null, about: 'create or rotate their own calendar feed link' },
+  'notification.manage': { scope: 'notifications:write', about: 'manage webhook endpoints and their allow-list, list and replay notification deliveries' },
 } as const satisfies Record<string, { scope: string | null; about: string }>;
 
 export type Action = keyof typeof actions;
+
+/** Actions about one meeting, which a draft hides from everyone but its editors. */
+const meetingActions: Partial<Record<Action, true>> = {
+  'meeting.read': true,
+  'meeting.update': true,
+  'meeting.join': true,
+  'lobby.admit': true,
+  'attendance.manage': true,
+  'attendance.read-all': true,
+  'attendance.read-own': true,
+  'document.read': true,
+  'document.upload': true,
+};
 
 export interface Decision {
   allow: boolean;
@@ -103,6 +122,10 @@ export function decide(
   const organiserOfMeetingUnit = systemRole === 'organiser' && ownsUnit(principal, meeting?.unitId);
   const leads = meetingRole === 'chair' || meetingRole === 'secretary';
 
+  if (meeting?.draft && meetingActions[action] && systemRole !== 'admin' && !organiserOfMeetingUnit && !leads) {
+    return deny('the meeting is a draft: only admins, organisers of the unit, the chair and the secretary see it');
+  }
+
   switch (action) {
     case 'directory.read':
       return systemRole === 'guest' ? deny('guests do not browse the directory') : allow(`signed in as ${systemRole}`);
@@ -110,7 +133,15 @@ export function decide(
     case 'directory.manage':
     case 'audit.read':
     case 'api-key.manage':
+    case 'meeting-room.manage':
+    case 'notification.manage':
       return systemRole === 'admin' ? allow('admin') : deny('admins only');
+
+    case 'meeting-room.read':
+      return systemRole === 'admin' || systemRole === 'organiser' ? allow(systemRole) : deny('only admins and organisers book meeting rooms');
+
+    case 'calendar.feed':
+      return allow(`signed in as ${systemRole}`);
 
     case 'meeting.create':
       if (systemRole === 'admin') return allow('admin');

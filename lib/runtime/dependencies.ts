@@ -18,4 +18,20 @@ export interface Dependencies {
   now: () => Date;
   /** Key that signs Janus join tokens (lib/domain/join-token.ts); the same in every process of one installation. */
   joinTokenSecret: string;
+  /** Address of the web client as people reach it (PUBLIC_BASE_URL), for links in notifications; no trailing slash. */
+  publicBaseUrl?: string;
+  /**
+   * Working days of notice a regular meeting needs (HOP_MIN_NOTICE_WORKING_DAYS);
+   * 0 turns the check off, and undefined means MIN_NOTICE_WORKING_DAYS (3).
+   */
+  minNoticeWorkingDays?: number;
+  /** Largest meeting document upload in bytes (HOP_DOCUMENT_MAX_BYTES); undefined means DEFAULT_DOCUMENT_MAX_BYTES (200 MiB). */
+  documentMaxBytes?: number;
+  /** Lifetime of document download links in seconds (HOP_DOCUMENT_LINK_SECONDS); undefined means DOWNLOAD_LINK_SECONDS (120). */
+  documentLinkSeconds?: number;
+  /**
+   * True when SMTP is configured (HOP_SMTP_URL), so notification-fanout writes
+   * e-mail deliveries; absent counts as false.
+   */
+  emailEnabled?: boolean;
 }

@@ -50,6 +50,14 @@ export function encodeHeaderJson(value: unknown): string {
   return JSON.stringify(value).replace(/[\u007f-\uffff]/g, (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
+/**
+ * Response header a function sets to `base64` when its string body is base64
+ * of binary content (an XLSX file), because the OpenFaaS template and the
+ * OpenFaaS invoker carry bodies as text. The gateway decodes the body and
+ * drops the header.
+ */
+export const BASE64_BODY_HEADER = 'x-hop-body-encoding';
+
 export type FunctionHandler = (event: FunctionEvent, context: FunctionContext) => Promise<unknown>;
 
 export interface FunctionResult {
@@ -122,7 +130,8 @@ export interface HttpInput<B> {
 export interface HttpFunctionDefinition<S extends z.ZodType> {
   name: string;
   body: S;
-  handle: (input: HttpInput<z.output<S>>, deps: Dependencies) => Promise<{ status?: number; body: unknown }>;
+  /** Returns the status (200 by default), the body, and headers such as `content-type` for a text body; undefined headers are left out. */
+  handle: (input: HttpInput<z.output<S>>, deps: Dependencies) => Promise<{ status?: number; body: unknown; headers?: Record<string, string | undefined> }>;
 }
 
 /**
@@ -138,6 +147,10 @@ export function httpFunction<S extends z.ZodType>(definition: HttpFunctionDefini
         { body, principal: event.principal, params: event.params, query: event.query, headers: event.headers },
         context.deps,
       );
+      if (output.headers) {
+        const set = Object.entries(output.headers).filter((entry): entry is [string, string] => entry[1] !== undefined);
+        context.headers(Object.fromEntries(set));
+      }
       context.status(output.status ?? 200).succeed(output.body);
     } catch (error) {
       if (!(error instanceof HopError)) throw error;

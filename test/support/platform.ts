@@ -35,6 +35,8 @@ export async function startTestPlatform(env: Record<string, string | undefined> 
     HOP_BRIDGE_BACKOFF_MAX_MS: '200',
     // Test files send bursts of writes from one address; the limiter has its own test.
     HOP_WRITE_RATE_PER_MINUTE: '100000',
+    // Test meetings start within the hour; gateway/scheduling.test.ts turns the notice rule on.
+    HOP_MIN_NOTICE_WORKING_DAYS: '0',
     ...env,
   });
   const platform = await startPlatform(config);

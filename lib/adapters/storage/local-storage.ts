@@ -7,7 +7,17 @@ import { PassThrough, Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { errorBody, errorCatalog, type ErrorBody, type ErrorCode } from '../../errors.ts';
 import { log as rootLog } from '../../log.ts';
-import { ObjectNotFoundError, type ObjectInfo, type ObjectStorage, type PutOptions, type SignedUrlOptions } from './storage.ts';
+import {
+  MAX_PART_NUMBER,
+  ObjectNotFoundError,
+  UploadNotFoundError,
+  type CompletedPart,
+  type ObjectInfo,
+  type ObjectStorage,
+  type PutOptions,
+  type SignedUrlOptions,
+  type UploadedPart,
+} from './storage.ts';
 
 const log = rootLog.child({ module: 'storage' });
 
@@ -92,6 +102,13 @@ export function validateExpiresIn(expiresIn: number): void {
   }
 }
 
+/** Throws a RangeError unless `partNumber` is a whole number from 1 to 10000, S3's range. */
+export function validatePartNumber(partNumber: number): void {
+  if (!Number.isInteger(partNumber) || partNumber < 1 || partNumber > MAX_PART_NUMBER) {
+    throw new RangeError(`partNumber must be a whole number from 1 to ${MAX_PART_NUMBER}, got ${partNumber}`);
+  }
+}
+
 /**
  * Builds an `attachment` Content-Disposition value that keeps a Unicode file
  * name: `filename*` carries it percent-encoded in UTF-8 (RFC 6266 section 4.3,
@@ -153,6 +170,9 @@ export interface LocalSignedRequest {
   contentType?: string | undefined;
   /** For downloads: the file name of the Content-Disposition (query `name`). */
   downloadName?: string | undefined;
+  /** For one part of a multipart upload: the upload id (query `upload`) and part number (query `part`). */
+  uploadId?: string | undefined;
+  partNumber?: number | undefined;
   /** The base64url HMAC-SHA256 (query `sig`). */
   signature: string;
 }
@@ -167,14 +187,17 @@ export type LocalSignatureCheck =
  * so no field value can imitate a field boundary.
  */
 export function signLocalRequest(secret: string, request: Omit<LocalSignedRequest, 'signature'>): string {
-  const payload = JSON.stringify([
+  const fields: unknown[] = [
     'hop-local-storage-v1',
     request.method,
     request.key,
     request.expires,
     request.contentType ?? '',
     request.downloadName ?? '',
-  ]);
+  ];
+  // Appended only for part uploads, so the signatures of other links stay as they were.
+  if (request.uploadId !== undefined) fields.push(request.uploadId, request.partNumber ?? 0);
+  const payload = JSON.stringify(fields);
   return createHmac('sha256', secret).update(payload).digest('base64url');
 }
 
@@ -239,6 +262,13 @@ interface ObjectMetadata {
   etag: string;
 }
 
+interface UploadManifest {
+  key: string;
+  contentType: string;
+}
+
+const UPLOAD_ID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
 const DEFAULT_CONTENT_TYPE = 'application/octet-stream';
 const DEFAULT_MAX_UPLOAD_BYTES = 5 * 1024 ** 3;
 const MIN_SECRET_LENGTH = 32;
@@ -253,6 +283,8 @@ const STALE_TMP_MS = 24 * 60 * 60 * 1000;
  * content type and ETag (the MD5 of the bytes, as S3 computes it for a single
  * PUT), and `tmp/` the partial writes. A write goes to `tmp/` and is renamed
  * into place, so a reader sees the old object or the new one, never a part.
+ * `uploads/<upload id>/` contains a multipart upload: `upload.json` (key and
+ * content type) and, per received part, `<n>.part` and `<n>.json` (its ETag).
  *
  * Puts and deletes of one key run one after the other within this process.
  *
@@ -268,6 +300,7 @@ export class LocalStorage implements ObjectStorage {
   private readonly filesDir: string;
   private readonly metaDir: string;
   private readonly tmpDir: string;
+  private readonly uploadsDir: string;
   private readonly publicBaseUrl: string;
   private readonly signingSecret: string;
   private foldersReady: Promise<void> | null = null;
@@ -281,6 +314,7 @@ export class LocalStorage implements ObjectStorage {
     this.filesDir = path.join(this.rootDir, 'files');
     this.metaDir = path.join(this.rootDir, 'meta');
     this.tmpDir = path.join(this.rootDir, 'tmp');
+    this.uploadsDir = path.join(this.rootDir, 'uploads');
     this.publicBaseUrl = new URL(options.publicBaseUrl).toString().replace(/\/+$/, '');
     this.signingSecret = options.signingSecret;
     this.maxUploadBytes = options.maxUploadBytes ?? DEFAULT_MAX_UPLOAD_BYTES;
@@ -295,6 +329,7 @@ export class LocalStorage implements ObjectStorage {
       await mkdir(this.filesDir, { recursive: true });
       await mkdir(this.metaDir, { recursive: true });
       await mkdir(this.tmpDir, { recursive: true });
+      await mkdir(this.uploadsDir, { recursive: true });
       await this.removeStaleTmpFiles();
     })().catch((error: unknown) => {
       this.foldersReady = null;
@@ -437,12 +472,151 @@ export class LocalStorage implements ObjectStorage {
     await access(this.rootDir, fsConstants.R_OK | fsConstants.W_OK);
   }
 
+  async createMultipartUpload(key: string, options: { contentType?: string } = {}): Promise<string> {
+    const normalized = normalizeObjectKey(key);
+    await this.ensureBucket();
+    const uploadId = randomUUID();
+    const folder = path.join(this.uploadsDir, uploadId);
+    await mkdir(folder);
+    const manifest: UploadManifest = { key: normalized, contentType: options.contentType ?? DEFAULT_CONTENT_TYPE };
+    await writeFile(path.join(folder, 'upload.json'), JSON.stringify(manifest), { flag: 'wx' });
+    return uploadId;
+  }
+
+  async signedUploadPartUrl(key: string, uploadId: string, partNumber: number, options: { expiresIn: number }): Promise<string> {
+    validatePartNumber(partNumber);
+    if (!UPLOAD_ID_PATTERN.test(uploadId)) throw new UploadNotFoundError(uploadId);
+    return this.signedUrl('PUT', key, options, { uploadId, partNumber });
+  }
+
+  /**
+   * Stores one part of a multipart upload, replacing an earlier copy of the
+   * same part, as S3 does. Called by the `/storage/` endpoint for a signed
+   * part link. Throws UploadNotFoundError when the upload does not exist or
+   * belongs to another key, and ObjectTooLargeError past `maxBytes`.
+   */
+  async uploadPart(key: string, uploadId: string, partNumber: number, body: Readable, maxBytes = this.maxUploadBytes): Promise<UploadedPart> {
+    const normalized = normalizeObjectKey(key);
+    validatePartNumber(partNumber);
+    const folder = await this.uploadFolder(normalized, uploadId);
+
+    const id = randomUUID();
+    const tmpData = path.join(this.tmpDir, `${id}.data`);
+    const tmpMeta = path.join(this.tmpDir, `${id}.json`);
+    const hash = createHash('md5');
+    let size = 0;
+    const measure = new Transform({
+      transform(chunk: Buffer, _encoding, callback) {
+        size += chunk.length;
+        if (size > maxBytes) {
+          callback(new ObjectTooLargeError(normalized, maxBytes));
+          return;
+        }
+        hash.update(chunk);
+        callback(null, chunk);
+      },
+    });
+    try {
+      await pipeline(body, measure, createWriteStream(tmpData, { flags: 'wx' }));
+      const etag = hash.digest('hex');
+      await writeFile(tmpMeta, JSON.stringify({ etag }), { flag: 'wx' });
+      // The data goes into place first: a part is listed only once its `.json` exists.
+      await rename(tmpData, path.join(folder, `${partNumber}.part`));
+      await rename(tmpMeta, path.join(folder, `${partNumber}.json`));
+      return { partNumber, size, etag };
+    } catch (error) {
+      await rm(tmpData, { force: true });
+      await rm(tmpMeta, { force: true });
+      throw error;
+    }
+  }
+
+  async listUploadedParts(key: string, uploadId: string): Promise<UploadedPart[]> {
+    const folder = await this.uploadFolder(normalizeObjectKey(key), uploadId);
+    const parts: UploadedPart[] = [];
+    for (const name of await readdir(folder)) {
+      const match = /^(\d+)\.json$/.exec(name);
+      if (!match) continue;
+      const partNumber = Number(match[1]);
+      try {
+        const { etag } = JSON.parse(await readFile(path.join(folder, name), 'utf8')) as { etag: string };
+        const { size } = await stat(path.join(folder, `${partNumber}.part`));
+        parts.push({ partNumber, size, etag });
+      } catch (error) {
+        // A concurrent completion or abort removed the folder.
+        if (isMissingFileError(error)) throw new UploadNotFoundError(uploadId);
+        throw error;
+      }
+    }
+    return parts.sort((a, b) => a.partNumber - b.partNumber);
+  }
+
+  /**
+   * Joins the parts into the object with one streaming `put`, then removes the
+   * upload. Throws UploadNotFoundError for an unknown upload, and an Error when
+   * a listed part is missing or its ETag differs from the stored one.
+   */
+  async completeMultipartUpload(key: string, uploadId: string, parts: readonly CompletedPart[]): Promise<void> {
+    const normalized = normalizeObjectKey(key);
+    const folder = await this.uploadFolder(normalized, uploadId);
+    const manifest = await this.readUploadManifest(uploadId);
+    const stored = new Map((await this.listUploadedParts(normalized, uploadId)).map((part) => [part.partNumber, part]));
+    const ordered = [...parts].sort((a, b) => a.partNumber - b.partNumber);
+    if (ordered.length === 0) throw new Error(`multipart upload ${uploadId} cannot be completed without parts`);
+    for (const part of ordered) {
+      const received = stored.get(part.partNumber);
+      if (!received) throw new Error(`multipart upload ${uploadId}: part ${part.partNumber} was not uploaded`);
+      if (received.etag !== part.etag) throw new Error(`multipart upload ${uploadId}: part ${part.partNumber} has ETag ${received.etag}, not ${part.etag}`);
+    }
+
+    const files = ordered.map((part) => path.join(folder, `${part.partNumber}.part`));
+    const joined = Readable.from(
+      (async function* concatenate() {
+        for (const file of files) {
+          const handle = await open(file, 'r');
+          try {
+            yield* handle.createReadStream({ autoClose: false });
+          } finally {
+            await handle.close();
+          }
+        }
+      })(),
+    );
+    await this.put(normalized, joined, { contentType: manifest?.contentType ?? DEFAULT_CONTENT_TYPE });
+    await rm(folder, { recursive: true, force: true });
+  }
+
+  async abortMultipartUpload(key: string, uploadId: string): Promise<void> {
+    const normalized = normalizeObjectKey(key);
+    if (!UPLOAD_ID_PATTERN.test(uploadId)) return;
+    const manifest = await this.readUploadManifest(uploadId);
+    if (!manifest || manifest.key !== normalized) return;
+    await rm(path.join(this.uploadsDir, uploadId), { recursive: true, force: true });
+  }
+
+  /** Returns the folder of an upload of `key`; throws UploadNotFoundError unless it exists for that key. */
+  private async uploadFolder(key: string, uploadId: string): Promise<string> {
+    if (!UPLOAD_ID_PATTERN.test(uploadId)) throw new UploadNotFoundError(uploadId);
+    const manifest = await this.readUploadManifest(uploadId);
+    if (!manifest || manifest.key !== key) throw new UploadNotFoundError(uploadId);
+    return path.join(this.uploadsDir, uploadId);
+  }
+
+  private async readUploadManifest(uploadId: string): Promise<UploadManifest | null> {
+    try {
+      return JSON.parse(await readFile(path.join(this.uploadsDir, uploadId, 'upload.json'), 'utf8')) as UploadManifest;
+    } catch (error) {
+      if (isMissingFileError(error)) return null;
+      throw error;
+    }
+  }
+
   /** Checks a `/storage/` request's signature with this storage's secret. */
   verifySignedRequest(request: LocalSignedRequest, now: Date = new Date()): LocalSignatureCheck {
     return verifyLocalSignature(this.signingSecret, request, now);
   }
 
-  private signedUrl(method: 'GET' | 'PUT', key: string, options: SignedUrlOptions): string {
+  private signedUrl(method: 'GET' | 'PUT', key: string, options: SignedUrlOptions, part?: { uploadId: string; partNumber: number }): string {
     const normalized = normalizeObjectKey(key);
     validateExpiresIn(options.expiresIn);
 
@@ -452,10 +626,16 @@ export class LocalStorage implements ObjectStorage {
       expires: Math.floor(Date.now() / 1000) + options.expiresIn,
       contentType: method === 'PUT' ? options.contentType : undefined,
       downloadName: method === 'GET' ? options.downloadName : undefined,
+      uploadId: part?.uploadId,
+      partNumber: part?.partNumber,
     };
     const query = new URLSearchParams({ expires: String(request.expires) });
     if (request.contentType !== undefined) query.set('type', request.contentType);
     if (request.downloadName !== undefined) query.set('name', request.downloadName);
+    if (part) {
+      query.set('upload', part.uploadId);
+      query.set('part', String(part.partNumber));
+    }
     query.set('sig', signLocalRequest(this.signingSecret, request));
 
     const encodedKey = normalized.split('/').map(encodeURIComponent).join('/');
@@ -676,12 +856,17 @@ function parseSignedRequest(
     // A malformed percent sequence or a key we would never sign.
     return null;
   }
+  const uploadId = query.get('upload') ?? undefined;
+  const part = query.get('part');
+  if (uploadId !== undefined && (method !== 'PUT' || part === null || !/^\d{1,5}$/.test(part))) return null;
   return {
     method,
     key,
     expires: Number(expires),
     contentType: query.get('type') ?? undefined,
     downloadName: query.get('name') ?? undefined,
+    uploadId,
+    partNumber: uploadId === undefined ? undefined : Number(part),
     signature,
   };
 }
@@ -781,13 +966,22 @@ async function receiveUpload(
     if (!req.complete) body.destroy(new Error('the client closed the connection before the upload completed'));
   });
 
+  let partEtag: string | undefined;
   try {
-    await storage.put(signed.key, body, {
-      contentType: sentType || signed.contentType || DEFAULT_CONTENT_TYPE,
-      maxBytes: storage.maxUploadBytes,
-    });
+    if (signed.uploadId !== undefined) {
+      partEtag = (await storage.uploadPart(signed.key, signed.uploadId, signed.partNumber ?? 0, body)).etag;
+    } else {
+      await storage.put(signed.key, body, {
+        contentType: sentType || signed.contentType || DEFAULT_CONTENT_TYPE,
+        maxBytes: storage.maxUploadBytes,
+      });
+    }
   } catch (error) {
     req.unpipe(body);
+    if (error instanceof UploadNotFoundError) {
+      rejectUpload(res, 404, storageErrorBody('STORAGE_UPLOAD_NOT_FOUND'));
+      return;
+    }
     if (error instanceof ObjectTooLargeError) {
       rejectUpload(res, 413, errorBody('BODY_TOO_LARGE', { maxBytes: storage.maxUploadBytes }));
       return;
@@ -800,8 +994,8 @@ async function receiveUpload(
     throw error;
   }
 
-  const info = await storage.head(signed.key);
-  if (info?.etag) res.setHeader('ETag', `"${info.etag}"`);
+  const etag = partEtag ?? (await storage.head(signed.key))?.etag;
+  if (etag) res.setHeader('ETag', `"${etag}"`);
   res.statusCode = 200;
   res.setHeader('Content-Length', 0);
   res.end();

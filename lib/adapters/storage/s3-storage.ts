@@ -1,20 +1,35 @@
 import {
+  AbortMultipartUploadCommand,
+  CompleteMultipartUploadCommand,
   CreateBucketCommand,
+  CreateMultipartUploadCommand,
   DeleteObjectCommand,
   GetObjectCommand,
   HeadBucketCommand,
   HeadObjectCommand,
+  ListMultipartUploadsCommand,
   ListObjectsV2Command,
+  ListPartsCommand,
   PutObjectCommand,
   S3Client,
+  UploadPartCommand,
   type S3ClientConfig,
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { Readable } from 'node:stream';
 import { log as rootLog } from '../../log.ts';
-import { contentDisposition, normalizeObjectKey, normalizeObjectPrefix, validateExpiresIn } from './local-storage.ts';
-import { ObjectNotFoundError, type ObjectInfo, type ObjectStorage, type PutOptions, type SignedUrlOptions } from './storage.ts';
+import { contentDisposition, normalizeObjectKey, normalizeObjectPrefix, validateExpiresIn, validatePartNumber } from './local-storage.ts';
+import {
+  ObjectNotFoundError,
+  UploadNotFoundError,
+  type CompletedPart,
+  type ObjectInfo,
+  type ObjectStorage,
+  type PutOptions,
+  type SignedUrlOptions,
+  type UploadedPart,
+} from './storage.ts';
 
 const log = rootLog.child({ module: 'storage' });
 
@@ -214,6 +229,91 @@ export class S3Storage implements ObjectStorage {
     await this.client.send(new HeadBucketCommand({ Bucket: this.bucket }));
   }
 
+  async createMultipartUpload(key: string, options: { contentType?: string } = {}): Promise<string> {
+    const normalized = normalizeObjectKey(key);
+    const output = await this.client.send(
+      new CreateMultipartUploadCommand({ Bucket: this.bucket, Key: normalized, ContentType: options.contentType ?? DEFAULT_CONTENT_TYPE }),
+    );
+    if (!output.UploadId) throw new Error(`CreateMultipartUpload ${normalized} returned no upload id`);
+    return output.UploadId;
+  }
+
+  /** Presigns an UploadPart. The browser sends the part's bytes as the body, with no other signed header. */
+  async signedUploadPartUrl(key: string, uploadId: string, partNumber: number, options: { expiresIn: number }): Promise<string> {
+    const normalized = normalizeObjectKey(key);
+    validateExpiresIn(options.expiresIn);
+    validatePartNumber(partNumber);
+    const command = new UploadPartCommand({ Bucket: this.bucket, Key: normalized, UploadId: uploadId, PartNumber: partNumber });
+    return getSignedUrl(this.presignClient, command, { expiresIn: options.expiresIn });
+  }
+
+  /** Follows ListParts' part-number markers until every part is listed. */
+  async listUploadedParts(key: string, uploadId: string): Promise<UploadedPart[]> {
+    const normalized = normalizeObjectKey(key);
+    // S3Proxy 4.1 answers ListParts of an unknown or aborted upload with the parts it
+    // still has (none, or one sent after the abort) instead of NoSuchUpload, so the
+    // upload is first looked up among the key's open uploads.
+    if (!(await this.uploadExists(normalized, uploadId))) throw new UploadNotFoundError(uploadId);
+    const parts: UploadedPart[] = [];
+    let marker: string | undefined;
+    do {
+      let page;
+      try {
+        page = await this.client.send(new ListPartsCommand({ Bucket: this.bucket, Key: normalized, UploadId: uploadId, PartNumberMarker: marker }));
+      } catch (error) {
+        if (isNoSuchUpload(error)) throw new UploadNotFoundError(uploadId);
+        throw error;
+      }
+      for (const part of page.Parts ?? []) {
+        if (part.PartNumber === undefined) continue;
+        parts.push({ partNumber: part.PartNumber, size: part.Size ?? 0, etag: unquoteEtag(part.ETag) ?? '' });
+      }
+      marker = page.IsTruncated ? page.NextPartNumberMarker : undefined;
+    } while (marker !== undefined);
+    return parts.sort((a, b) => a.partNumber - b.partNumber);
+  }
+
+  private async uploadExists(key: string, uploadId: string): Promise<boolean> {
+    let keyMarker: string | undefined;
+    let uploadIdMarker: string | undefined;
+    do {
+      const page = await this.client.send(
+        new ListMultipartUploadsCommand({ Bucket: this.bucket, Prefix: key, KeyMarker: keyMarker, UploadIdMarker: uploadIdMarker }),
+      );
+      if ((page.Uploads ?? []).some((upload) => upload.Key === key && upload.UploadId === uploadId)) return true;
+      keyMarker = page.IsTruncated ? page.NextKeyMarker : undefined;
+      uploadIdMarker = page.IsTruncated ? page.NextUploadIdMarker : undefined;
+    } while (keyMarker !== undefined);
+    return false;
+  }
+
+  async completeMultipartUpload(key: string, uploadId: string, parts: readonly CompletedPart[]): Promise<void> {
+    const normalized = normalizeObjectKey(key);
+    const ordered = [...parts].sort((a, b) => a.partNumber - b.partNumber);
+    try {
+      await this.client.send(
+        new CompleteMultipartUploadCommand({
+          Bucket: this.bucket,
+          Key: normalized,
+          UploadId: uploadId,
+          MultipartUpload: { Parts: ordered.map((part) => ({ PartNumber: part.partNumber, ETag: `"${part.etag}"` })) },
+        }),
+      );
+    } catch (error) {
+      if (isNoSuchUpload(error)) throw new UploadNotFoundError(uploadId);
+      throw error;
+    }
+  }
+
+  async abortMultipartUpload(key: string, uploadId: string): Promise<void> {
+    const normalized = normalizeObjectKey(key);
+    try {
+      await this.client.send(new AbortMultipartUploadCommand({ Bucket: this.bucket, Key: normalized, UploadId: uploadId }));
+    } catch (error) {
+      if (!isNoSuchUpload(error)) throw error;
+    }
+  }
+
   /** Closes the HTTP connections of both SDK clients. */
   close(): void {
     this.client.destroy();
@@ -231,6 +331,10 @@ function isNotFound(error: unknown): boolean {
   if (name === 'NotFound' || name === 'NoSuchKey' || name === 'NoSuchBucket') return true;
   const status = (error as { $metadata?: { httpStatusCode?: number } } | null)?.$metadata?.httpStatusCode;
   return status === 404;
+}
+
+function isNoSuchUpload(error: unknown): boolean {
+  return errorName(error) === 'NoSuchUpload' || isNotFound(error);
 }
 
 function unquoteEtag(etag: string | undefined): string | null {

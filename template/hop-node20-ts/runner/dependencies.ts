@@ -81,7 +81,8 @@ export async function buildDependencies(env: NodeJS.ProcessEnv, log: Logger): Pr
 
   log.info({ database: 'postgres', storage: storage?.kind ?? 'none', media: media ? media.servers().map((server) => server.id) : 'none' }, 'dependencies ready');
   return {
-    deps: { db: database.db, media, storage, log, now: () => new Date(), joinTokenSecret },
+    // notification-fanout writes e-mail deliveries only when the gateways can send them (HOP_SMTP_URL there).
+    deps: { db: database.db, media, storage, log, now: () => new Date(), joinTokenSecret, publicBaseUrl: env.PUBLIC_BASE_URL?.replace(/\/+$/, ''), emailEnabled: env.HOP_EMAIL_ENABLED === 'true', minNoticeWorkingDays: noticeSetting(env.HOP_MIN_NOTICE_WORKING_DAYS), documentMaxBytes: env.HOP_DOCUMENT_MAX_BYTES ? Number(env.HOP_DOCUMENT_MAX_BYTES) : undefined },
     close: async () => {
       if (storage instanceof S3Storage) storage.close();
       await media?.close();
@@ -99,4 +100,12 @@ export async function readSecret(secretsDir: string, name: string): Promise<stri
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw error;
   }
+}
+
+/** Reads HOP_MIN_NOTICE_WORKING_DAYS (0 to 30); unset or invalid means the default of lib/domain/working-days.ts. */
+function noticeSetting(value: string | undefined): number | undefined {
+  if (value === undefined || value.trim() === '') return undefined;
+  const days = Number(value);
+  if (!Number.isInteger(days) || days < 0 || days > 30) throw new Error(`HOP_MIN_NOTICE_WORKING_DAYS must be an integer from 0 to 30, got "${value}"`);
+  return days;
 }

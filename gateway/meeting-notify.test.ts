@@ -1,0 +1,251 @@
+/**
+ * Invitations, change notices, cancellations and reminders through the whole
+ * gateway on real PostgreSQL: a meeting change travels through the outbox,
+ * the bus and meeting-notify to one `vn.hop.notification.requested.v1` per
+ * participant, and reminders through reminder-plan and reminder-dispatch.
+ */
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { after, before, describe, it } from 'node:test';
+import ICAL from 'ical.js';
+import { sql } from 'kysely';
+import type { NotificationRequested } from '../lib/contract/notifications.ts';
+import { dispatchDueReminders } from '../lib/domain/reminders.ts';
+import { meetingRequest, startTestPlatform, type TestPlatform } from '../test/support/platform.ts';
+import { createTestDatabase, waitFor } from '../test/support/services.ts';
+
+const adminUrl = process.env.TEST_DATABASE_URL;
+if (!adminUrl && process.env.CI === 'true') throw new Error('TEST_DATABASE_URL is required under CI');
+
+interface Notice extends NotificationRequested {
+  eventId: string;
+}
+
+describe('meeting notifications', { skip: adminUrl ? false : 'TEST_DATABASE_URL is not set' }, () => {
+  let hop: TestPlatform;
+  let drop: (() => Promise<void>) | undefined;
+  let englishUserId: string;
+
+  before(async () => {
+    const database = await createTestDatabase(adminUrl!);
+    drop = database.drop;
+    hop = await startTestPlatform({ DATABASE_URL: database.url, PUBLIC_BASE_URL: 'https://hop.example.gov.vn/' });
+
+    englishUserId = randomUUID();
+    await hop.platform.database.db
+      .insertInto('app_user')
+      .values({
+        id: englishUserId,
+        display_name: 'Lê Minh Khôi',
+        name_search: 'le minh khoi',
+        email: 'khoi@example.gov.vn',
+        phone: null,
+        external_id: null,
+        updated_at: new Date(),
+        time_zone: 'Asia/Tokyo',
+        language: 'en',
+      } as never)
+      .execute();
+  });
+
+  after(async () => {
+    await hop?.stop();
+    await drop?.();
+  });
+
+  /** Notification events of a meeting in the outbox, oldest first. */
+  async function notices(meetingId: string, kind?: string): Promise<Notice[]> {
+    const rows = await hop.platform.database.db
+      .selectFrom('outbox')
+      .select(['payload', 'event_id'])
+      .where('topic', '=', 'hop.notifications.v1')
+      .where('message_key', '=', meetingId)
+      .orderBy('id')
+      .execute();
+    return rows
+      .map((row) => ({ ...(typeof row.payload === 'string' ? JSON.parse(row.payload) : row.payload).data, eventId: row.event_id }) as Notice)
+      .filter((notice) => kind === undefined || notice.kind === kind);
+  }
+
+  async function waitForNotices(meetingId: string, kind: string, count: number): Promise<Notice[]> {
+    return waitFor(
+      `${count} ${kind} notices`,
+      async () => {
+        const found = await notices(meetingId, kind);
+        return found.length >= count ? found : undefined;
+      },
+      { timeoutMs: 15_000 },
+    );
+  }
+
+  async function createMeeting(overrides: Record<string, unknown> = {}) {
+    const created = await hop.request(
+      'POST',
+      '/api/v1/meetings',
+      meetingRequest({
+        startsAt: new Date(Date.now() + 3 * 24 * 3_600_000).toISOString(),
+        endsAt: new Date(Date.now() + 3 * 24 * 3_600_000 + 3_600_000).toISOString(),
+        agenda: [{ title: 'Báo cáo tiến độ chuyển đổi số', presenter: 'Trần Văn Bình', plannedMinutes: 30 }],
+        participants: [
+          { name: 'Nguyễn Thị Hòa', email: 'hoa@example.gov.vn', role: 'chair' },
+          { name: 'Lê Minh Khôi', userId: englishUserId },
+          { name: 'Phạm Thu Hà', phone: '+84 912 345 678', role: 'guest' },
+        ],
+        ...overrides,
+      }),
+    );
+    assert.equal(created.status, 201, JSON.stringify(created.body));
+    return created.body as { id: string; participants: { id: string; name: string; inviteKey: string; joinPath: string }[] };
+  }
+
+  it('invites every participant once', async () => {
+    const meeting = await createMeeting();
+    const invitations = await waitForNotices(meeting.id, 'scheduled', 3);
+    assert.equal(invitations.length, 3);
+    assert.deepEqual(invitations.map((notice) => notice.recipient.name).sort(), ['Lê Minh Khôi', 'Nguyễn Thị Hòa', 'Phạm Thu Hà']);
+
+    const hoa = invitations.find((notice) => notice.recipient.name === 'Nguyễn Thị Hòa')!;
+    assert.match(hoa.subject, /^Giấy mời họp: /);
+    assert.equal(hoa.recipient.language, 'vi');
+    assert.equal(hoa.recipient.email, 'hoa@example.gov.vn');
+    assert.match(hoa.text, /Báo cáo tiến độ chuyển đổi số/);
+    assert.equal(hoa.text, hoa.text.normalize('NFC'));
+
+    const khoi = invitations.find((notice) => notice.recipient.name === 'Lê Minh Khôi')!;
+    assert.equal(khoi.recipient.language, 'en');
+    assert.equal(khoi.recipient.email, 'khoi@example.gov.vn', 'the directory e-mail is used');
+    assert.equal(khoi.recipient.userId, englishUserId);
+    assert.doesNotMatch(khoi.subject, /Giấy mời/);
+
+    const calendar = new ICAL.Component(ICAL.parse(hoa.ics!));
+    assert.equal(calendar.getFirstPropertyValue('method'), 'REQUEST');
+    const event = calendar.getFirstSubcomponent('vevent')!;
+    assert.equal(event.getFirstPropertyValue('sequence'), 0);
+    assert.equal(event.getFirstPropertyValue('uid'), `${meeting.id}@hop`);
+  });
+
+  it('join links in notices work', async () => {
+    const meeting = await createMeeting();
+    const invitations = await waitForNotices(meeting.id, 'scheduled', 3);
+    for (const participant of meeting.participants) {
+      const notice = invitations.find((candidate) => candidate.recipient.participantId === participant.id)!;
+      const link = new URL(/https:\/\/hop\.example\.gov\.vn\/join\.html\?[^\s"<]+/.exec(notice.text)![0].replaceAll('&amp;', '&'));
+      assert.equal(link.searchParams.get('m'), meeting.id);
+      assert.equal(link.searchParams.get('k'), participant.inviteKey, `${participant.name}: the notice carries the key from the create response`);
+      const join = await hop.requestAs(null, 'POST', `/api/v1/meetings/${meeting.id}/join`, { inviteKey: link.searchParams.get('k') });
+      // Media is off in this test platform, and the guest is early: a valid key gets one of these, a wrong one NOT_INVITED.
+      assert.ok(['MEDIA_OFF', 'OUTSIDE_GUEST_WINDOW'].includes(join.body.error?.code), `${participant.name}: ${JSON.stringify(join.body)}`);
+    }
+  });
+
+  it('a change notifies with a higher sequence', async () => {
+    const meeting = await createMeeting();
+    await waitForNotices(meeting.id, 'scheduled', 3);
+    const startsAt = new Date(Date.now() + 4 * 24 * 3_600_000);
+    const updated = await hop.request('PATCH', `/api/v1/meetings/${meeting.id}`, {
+      startsAt: startsAt.toISOString(),
+      endsAt: new Date(startsAt.getTime() + 3_600_000).toISOString(),
+    });
+    assert.equal(updated.status, 200, JSON.stringify(updated.body));
+
+    const changes = await waitForNotices(meeting.id, 'updated', 3);
+    const hoa = changes.find((notice) => notice.recipient.name === 'Nguyễn Thị Hòa')!;
+    assert.match(hoa.subject, /^Thay đổi lịch họp: /);
+    assert.match(hoa.text, /Thời gian/);
+    const event = new ICAL.Component(ICAL.parse(hoa.ics!)).getFirstSubcomponent('vevent')!;
+    assert.equal(event.getFirstPropertyValue('sequence'), 1);
+    assert.equal((event.getFirstPropertyValue('dtstart') as ICAL.Time).toJSDate().toISOString(), startsAt.toISOString().replace(/\.\d{3}Z$/, '.000Z'));
+  });
+
+  it('an added participant gets an invitation', async () => {
+    const meeting = await createMeeting();
+    await waitForNotices(meeting.id, 'scheduled', 3);
+    const updated = await hop.request('PATCH', `/api/v1/meetings/${meeting.id}`, {
+      addParticipants: [{ name: 'Đỗ Quang Vinh', email: 'vinh@example.gov.vn' }],
+    });
+    assert.equal(updated.status, 200, JSON.stringify(updated.body));
+    const invitations = await waitForNotices(meeting.id, 'scheduled', 4);
+    assert.equal(invitations.at(-1)!.recipient.name, 'Đỗ Quang Vinh');
+    assert.equal((await notices(meeting.id, 'updated')).length, 0, 'the others are not told about a participant change alone');
+  });
+
+  it('cancelling sends METHOD:CANCEL', async () => {
+    const meeting = await createMeeting();
+    await waitForNotices(meeting.id, 'scheduled', 3);
+    const cancelled = await hop.request('POST', `/api/v1/meetings/${meeting.id}/cancel`, { reason: 'Trùng lịch tiếp công dân' });
+    assert.equal(cancelled.status, 200, JSON.stringify(cancelled.body));
+
+    const notices = await waitForNotices(meeting.id, 'cancelled', 3);
+    const hoa = notices.find((notice) => notice.recipient.name === 'Nguyễn Thị Hòa')!;
+    assert.match(hoa.subject, /^Hủy cuộc họp: /);
+    assert.match(hoa.text, /Trùng lịch tiếp công dân/);
+    assert.equal(new ICAL.Component(ICAL.parse(hoa.ics!)).getFirstPropertyValue('method'), 'CANCEL');
+    await waitFor('pending reminders removed', async () => {
+      const pending = await hop.platform.database.db.selectFrom('reminder').select('id').where('meeting_id', '=', meeting.id).where('status', '=', 'pending').execute();
+      return pending.length === 0 ? true : undefined;
+    });
+  });
+
+  it('a due reminder notifies everyone', async () => {
+    const meeting = await createMeeting();
+    const reminders = await waitFor('reminders planned', async () => {
+      const rows = await hop.platform.database.db.selectFrom('reminder').selectAll().where('meeting_id', '=', meeting.id).orderBy('due_at').execute();
+      return rows.length === 2 ? rows : undefined;
+    });
+    assert.deepEqual(
+      reminders.map((row) => row.offset_minutes),
+      [1440, 30],
+    );
+
+    const dueAt = new Date(reminders[0]!.due_at);
+    // Earlier tests' meetings share the database, so their one-day reminders may fall due too.
+    const result = await dispatchDueReminders(hop.platform.database.db, () => dueAt, { source: '/hop/functions/reminder-dispatch' });
+    assert.ok(result.emitted >= 1);
+    const mine = await hop.platform.database.db.selectFrom('reminder').select(['offset_minutes', 'status']).where('meeting_id', '=', meeting.id).orderBy('due_at').execute();
+    assert.deepEqual(mine, [{ offset_minutes: 1440, status: 'sent' }, { offset_minutes: 30, status: 'pending' }]);
+    hop.platform.relay?.wake();
+
+    const sent = await waitForNotices(meeting.id, 'reminder', 3);
+    const hoa = sent.find((notice) => notice.recipient.name === 'Nguyễn Thị Hòa')!;
+    assert.match(hoa.subject, /^Nhắc lịch họp: /);
+    assert.equal(hoa.ics, null);
+    assert.ok(hoa.occurrenceId, 'a reminder names its occurrence');
+  });
+
+  it('reminder settings re-plan the meeting', async () => {
+    const meeting = await createMeeting();
+    await waitFor('reminders planned', async () => {
+      const rows = await hop.platform.database.db.selectFrom('reminder').select('id').where('meeting_id', '=', meeting.id).execute();
+      return rows.length === 2 ? true : undefined;
+    });
+    const set = await hop.request('PUT', `/api/v1/meetings/${meeting.id}/reminders`, { offsetsMinutes: [15, 120] });
+    assert.equal(set.status, 200, JSON.stringify(set.body));
+    assert.deepEqual(set.body.effectiveOffsetsMinutes, [120, 15]);
+    assert.deepEqual(
+      set.body.pending.map((row: { offsetMinutes: number }) => row.offsetMinutes),
+      [120, 15],
+    );
+
+    const invalid = await hop.request('PUT', `/api/v1/meetings/${meeting.id}/reminders`, { offsetsMinutes: [1] });
+    assert.equal(invalid.status, 400);
+    assert.equal(invalid.body.error.code, 'VALIDATION_FAILED');
+    const stranger = await hop.requestAs(null, 'PUT', `/api/v1/meetings/${meeting.id}/reminders`, { offsetsMinutes: [60] });
+    assert.equal(stranger.status, 401);
+  });
+
+  it('a redelivered event writes nothing twice', async () => {
+    const meeting = await createMeeting();
+    await waitForNotices(meeting.id, 'scheduled', 3);
+    const scheduled = await hop.platform.database.db
+      .selectFrom('outbox')
+      .select(['payload'])
+      .where('topic', '=', 'hop.meetings.v1')
+      .where('message_key', '=', meeting.id)
+      .where(sql<boolean>`payload->>'type' = 'vn.hop.meeting.scheduled.v1'`)
+      .executeTakeFirstOrThrow();
+    const event = typeof scheduled.payload === 'string' ? JSON.parse(scheduled.payload) : scheduled.payload;
+    const response = await hop.platform.invoker.invoke('meeting-notify', { method: 'POST', path: '/', query: {}, headers: {}, body: event, params: {}, principal: { kind: 'anonymous' } });
+    assert.ok(response.status < 300, JSON.stringify(response));
+    assert.equal((await notices(meeting.id, 'scheduled')).length, 3);
+  });
+});

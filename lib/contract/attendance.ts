@@ -1,0 +1,85 @@
+import { z } from 'zod';
+
+/** Attendance events and HTTP bodies. Times are ISO 8601 with offset, in UTC. */
+const instant = z.iso.datetime({ offset: true });
+
+/** A participant became present online: the start of a merged interval (devices united, short drops bridged). */
+export const attendanceJoinedDataSchema = z.object({
+  meetingId: z.uuid(),
+  occurrenceId: z.uuid(),
+  participantId: z.uuid(),
+  joinedAt: instant,
+});
+
+/** A merged online interval closed: the grace period passed without a rejoin, or the meeting ended. */
+export const attendanceLeftDataSchema = z.object({
+  meetingId: z.uuid(),
+  occurrenceId: z.uuid(),
+  participantId: z.uuid(),
+  joinedAt: instant,
+  leftAt: instant,
+  /** Length of the interval in seconds. */
+  seconds: z.number().int().nonnegative(),
+});
+
+/** A participant checked in with the QR code shown in the meeting room. */
+export const attendanceCheckedInDataSchema = z.object({
+  meetingId: z.uuid(),
+  occurrenceId: z.uuid(),
+  participantId: z.uuid(),
+  meetingRoomId: z.uuid(),
+  checkedInAt: instant,
+});
+
+export const attendanceMarkStatusSchema = z.enum(['present_in_person', 'present_online', 'late', 'absent', 'delegated']);
+
+/** The secretary marked a participant; an absence carries its reason, a delegation the delegate. */
+export const attendanceMarkedDataSchema = z.object({
+  meetingId: z.uuid(),
+  occurrenceId: z.uuid(),
+  participantId: z.uuid(),
+  status: attendanceMarkStatusSchema,
+  absenceReason: z.string().nullable(),
+  delegate: z.object({ name: z.string(), position: z.string().nullable() }).nullable(),
+  markedAt: instant,
+});
+
+const text = (max: number) =>
+  z
+    .string()
+    .transform((value) => value.normalize('NFC').trim())
+    .pipe(z.string().max(max));
+
+/** Body of `PUT /api/v1/meetings/:id/attendance/:participantId`. */
+export const markAttendanceRequestSchema = z
+  .object({
+    /** The occurrence; the current one when omitted. */
+    occurrenceId: z.uuid().optional(),
+    status: attendanceMarkStatusSchema,
+    absenceReason: text(500).optional(),
+    delegateName: text(200).optional(),
+    delegatePosition: text(200).optional(),
+    note: text(1000).optional(),
+  })
+  .strict()
+  .superRefine((body, context) => {
+    if (body.status === 'absent' && !body.absenceReason) {
+      context.addIssue({ code: 'custom', path: ['absenceReason'], message: 'an absence needs a reason' });
+    }
+    if (body.status === 'delegated' && !body.delegateName) {
+      context.addIssue({ code: 'custom', path: ['delegateName'], message: 'a delegation needs the delegate\'s name' });
+    }
+    if (body.status !== 'absent' && body.absenceReason) {
+      context.addIssue({ code: 'custom', path: ['absenceReason'], message: 'only an absence has a reason' });
+    }
+    if (body.status !== 'delegated' && (body.delegateName || body.delegatePosition)) {
+      context.addIssue({ code: 'custom', path: ['delegateName'], message: 'only a delegation has a delegate' });
+    }
+  });
+
+/** Body of `POST /api/v1/attendance/check-in`: the code read from the room's QR code. */
+export const checkInRequestSchema = z
+  .object({
+    code: z.string().min(10).max(300),
+  })
+  .strict();

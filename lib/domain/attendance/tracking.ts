@@ -1,0 +1,410 @@
+/**
+ * Online attendance from Janus events. Each event changes `attendance_connection`
+ * rows (one per device in the room), and the participant's intervals are then
+ * derived again from all their rows, so duplicates, events out of order and
+ * events that never come change the result only as far as they must:
+ * - a `leaving` without a `joined` leaves a row without `joined_at`, which never counts;
+ * - a duplicate writes the same values again (and `claimEvent` drops most of them first);
+ * - a session that timed out ends at its last sign of life, at most the session timeout before the timeout event;
+ * - a Janus server that restarted ends its open connections when the gateway's
+ *   socket to it closed, else at their last sign of life;
+ * - the end of the meeting closes whatever is still open.
+ */
+import { sql, type RawBuilder, type Transaction } from 'kysely';
+import { eventSource, newEvent } from '../../contract/events.ts';
+import { appendToOutbox } from '../../adapters/db/outbox.ts';
+import type { Database } from '../../adapters/db/schema.ts';
+import { mergeSpans, intervalSeconds, type PresenceInterval } from './intervals.ts';
+import type { JanusAttendanceAction } from './janus-events.ts';
+import { readJoinToken } from '../join-token.ts';
+
+type Trx = Transaction<Database>;
+
+export interface TrackingOptions {
+  graceMs: number;
+  /** Janus `session_timeout` (media/janus-config/janus.jcfg sets 60 s). */
+  sessionTimeoutMs: number;
+  now: Date;
+  /** CloudEvents source of the attendance events written. */
+  functionName: string;
+  /** Key of the join tokens, to read the token Janus repeats in a publisher's `joined`. */
+  joinTokenSecret: string;
+}
+
+/** How often at most a sign of life (media or WebRTC event) updates `last_seen_at`. */
+const LAST_SEEN_STEP_MS = 10_000;
+
+/** How long before an occurrence's start an online join counts for it. */
+const EARLY_JOIN_MS = 60 * 60 * 1000;
+
+interface Touched {
+  meetingId: string;
+  occurrenceId: string;
+  participantId: string;
+}
+
+/** Applies one Janus event of server `server`; returns the participants whose intervals were derived again. */
+export async function applyJanusAction(trx: Trx, server: string, action: JanusAttendanceAction, options: TrackingOptions): Promise<Touched[]> {
+  switch (action.kind) {
+    case 'ignored':
+      return [];
+    case 'activity':
+      await sql`
+        update attendance_connection set last_seen_at = ${action.at}
+        where janus_server = ${server} and session_id = ${action.sessionId} and handle_id = ${action.handleId}
+          and left_at is null and joined_at is not null
+          and (last_seen_at is null or last_seen_at < ${new Date(action.at.getTime() - LAST_SEEN_STEP_MS)})
+      `.execute(trx);
+      return [];
+    case 'publisher-joined':
+      return publisherJoined(trx, server, action, options);
+    case 'publisher-left':
+      return publisherLeft(trx, server, action, options);
+    case 'handle-detached':
+      return closeConnections(
+        trx,
+        sql`janus_server = ${server} and session_id = ${action.sessionId} and handle_id = ${action.handleId}`,
+        sql`greatest(joined_at, ${action.at}::timestamptz)`,
+        'detached',
+        options,
+      );
+    case 'room-destroyed':
+      // Sessions of the room end here too, so a `joined` that arrives late ends at the room's end.
+      await sql`
+        update media_session set ended_at = least(coalesce(ended_at, ${action.at}::timestamptz), ${action.at}::timestamptz)
+        where janus_server = ${server}
+          and meeting_id in (select meeting_id from room where janus_server = ${server} and room_id = ${action.roomId}::bigint)
+          and opened_at <= ${action.at}
+      `.execute(trx);
+      return closeConnections(trx, sql`janus_server = ${server} and room_id = ${action.roomId}`, sql`greatest(joined_at, ${action.at}::timestamptz)`, 'room-destroyed', options);
+    case 'session-ended': {
+      await sql`
+        update media_session set ended_at = least(coalesce(ended_at, ${action.at}::timestamptz), ${action.at}::timestamptz)
+        where janus_server = ${server} and session_id = ${action.sessionId}
+      `.execute(trx);
+      // A timed-out browser stopped sending keepalives up to a session timeout before the event.
+      const end =
+        action.reason === 'session-timeout'
+          ? sql`greatest(joined_at, last_seen_at, ${new Date(action.at.getTime() - options.sessionTimeoutMs)}::timestamptz)`
+          : sql`greatest(joined_at, ${action.at}::timestamptz)`;
+      return closeConnections(trx, sql`janus_server = ${server} and session_id = ${action.sessionId}`, end, action.reason, options);
+    }
+    case 'server-started':
+    case 'server-shutdown': {
+      // Janus lost every session on a restart, and a crashed server never sent `leaving`.
+      // The end is when the gateway's socket to Janus closed, else the last sign of life, never after this event.
+      const reason = action.kind === 'server-started' ? 'server-restart' : 'server-shutdown';
+      const end = sql`least(${action.at}::timestamptz, greatest(joined_at, coalesce(
+        (select m.closed_at from media_session m where m.janus_server = attendance_connection.janus_server and m.session_id = attendance_connection.session_id),
+        last_seen_at, joined_at)))`;
+      const touched = await closeConnections(trx, sql`janus_server = ${server} and joined_at <= ${action.at}`, end, reason, options);
+      await sql`
+        update media_session set ended_at = ${action.at}
+        where janus_server = ${server} and ended_at is null and opened_at <= ${action.at}
+      `.execute(trx);
+      return touched;
+    }
+  }
+}
+
+/**
+ * Ends the open connections matching `where` at `end` (an SQL expression over
+ * the row), then derives the participants' intervals again. Participants are
+ * locked before their rows change, in one order, as the other paths do.
+ */
+async function closeConnections(trx: Trx, where: RawBuilder<unknown>, end: RawBuilder<unknown>, reason: string, options: TrackingOptions): Promise<Touched[]> {
+  const affected = await sql<{ participantId: string }>`
+    select distinct participant_id as "participantId" from attendance_connection
+    where ${where} and left_at is null and joined_at is not null and participant_id is not null
+  `.execute(trx);
+  for (const participantId of affected.rows.map((row) => row.participantId).sort()) await lockParticipant(trx, participantId);
+  const rows = await sql<Touched>`
+    update attendance_connection set left_at = ${end}, end_reason = ${reason}
+    where ${where} and left_at is null and joined_at is not null and participant_id is not null
+    returning meeting_id as "meetingId", occurrence_id as "occurrenceId", participant_id as "participantId"
+  `.execute(trx);
+  return rederive(trx, rows.rows, options, true);
+}
+
+/**
+ * Returns whose publisher joined: from the join token Janus repeats in the
+ * event when it is hop's and names a participant of the meeting, else from
+ * the session the proxy recorded. Null for sessions that are no participant's.
+ */
+async function identify(
+  trx: Trx,
+  server: string,
+  action: Extract<JanusAttendanceAction, { kind: 'publisher-joined' }>,
+  options: TrackingOptions,
+): Promise<{ meetingId: string; participantId: string } | null> {
+  // Expiry does not matter here: Janus accepted the token when the participant joined.
+  const claims = action.token ? readJoinToken(action.token, options.joinTokenSecret) : null;
+  if (claims) {
+    const participant = await trx
+      .selectFrom('participant')
+      .select('id')
+      .where('id', '=', claims.participantId)
+      .where('meeting_id', '=', claims.meetingId)
+      .executeTakeFirst();
+    if (participant) return { meetingId: claims.meetingId, participantId: claims.participantId };
+  }
+  const session = await trx
+    .selectFrom('media_session')
+    .select(['meeting_id', 'participant_id'])
+    .where('janus_server', '=', server)
+    .where('session_id', '=', action.sessionId)
+    .executeTakeFirst();
+  return session ? { meetingId: session.meeting_id, participantId: session.participant_id } : null;
+}
+
+async function publisherJoined(trx: Trx, server: string, action: Extract<JanusAttendanceAction, { kind: 'publisher-joined' }>, options: TrackingOptions): Promise<Touched[]> {
+  const identity = await identify(trx, server, action, options);
+  if (!identity) return [];
+  const key = { janus_server: server, room_id: action.roomId, feed_id: action.feedId };
+  const existing = await trx.selectFrom('attendance_connection').select('occurrence_id').where((eb) => eb.and(key)).executeTakeFirst();
+  const occurrenceId = existing?.occurrence_id ?? (await occurrenceAt(trx, identity.meetingId, action.at));
+  if (!occurrenceId) return [];
+  const touched = { ...identity, occurrenceId };
+  await lockParticipant(trx, identity.participantId);
+
+  // A `joined` that arrives after its session's end (events out of order) ends there.
+  const session = await trx
+    .selectFrom('media_session')
+    .select('ended_at')
+    .where('janus_server', '=', server)
+    .where('session_id', '=', action.sessionId)
+    .executeTakeFirst();
+  const endedBefore = session?.ended_at && new Date(session.ended_at) >= action.at ? new Date(session.ended_at) : null;
+  await trx
+    .insertInto('attendance_connection')
+    .values({
+      ...key,
+      session_id: action.sessionId,
+      handle_id: action.handleId,
+      meeting_id: identity.meetingId,
+      occurrence_id: occurrenceId,
+      participant_id: identity.participantId,
+      joined_at: action.at,
+      left_at: endedBefore,
+      end_reason: endedBefore ? 'session-destroyed' : null,
+      last_seen_at: action.at,
+    })
+    .onConflict((oc) =>
+      oc.columns(['janus_server', 'room_id', 'feed_id']).doUpdateSet({
+        joined_at: sql`least(coalesce(attendance_connection.joined_at, excluded.joined_at), excluded.joined_at)`,
+        session_id: sql`excluded.session_id`,
+        handle_id: sql`excluded.handle_id`,
+        meeting_id: sql`excluded.meeting_id`,
+        occurrence_id: sql`excluded.occurrence_id`,
+        participant_id: sql`excluded.participant_id`,
+        last_seen_at: sql`greatest(attendance_connection.last_seen_at, excluded.last_seen_at)`,
+      }),
+    )
+    .execute();
+  return rederive(trx, [touched], options, true);
+}
+
+async function publisherLeft(trx: Trx, server: string, action: Extract<JanusAttendanceAction, { kind: 'publisher-left' }>, options: TrackingOptions): Promise<Touched[]> {
+  const key = { janus_server: server, room_id: action.roomId, feed_id: action.feedId };
+  const existing = await trx
+    .selectFrom('attendance_connection')
+    .select(['meeting_id', 'occurrence_id', 'participant_id'])
+    .where((eb) => eb.and(key))
+    .executeTakeFirst();
+  if (existing?.participant_id) await lockParticipant(trx, existing.participant_id);
+
+  // Without a row yet, this `leaving` came before its `joined`: the row waits for it and counts only then.
+  await trx
+    .insertInto('attendance_connection')
+    .values({ ...key, left_at: action.at, end_reason: 'leaving' })
+    .onConflict((oc) =>
+      oc.columns(['janus_server', 'room_id', 'feed_id']).doUpdateSet({
+        // `leaving` is the most precise end: it replaces an end a session or server event guessed.
+        left_at: sql`case when attendance_connection.end_reason = 'leaving' then least(attendance_connection.left_at, excluded.left_at)
+          else greatest(attendance_connection.joined_at, excluded.left_at) end`,
+        end_reason: 'leaving',
+      }),
+    )
+    .execute();
+  if (!existing?.participant_id || !existing.meeting_id || !existing.occurrence_id) return [];
+  return rederive(trx, [{ meetingId: existing.meeting_id, occurrenceId: existing.occurrence_id, participantId: existing.participant_id }], options, true);
+}
+
+/**
+ * Returns the occurrence an online join at `at` belongs to: the latest
+ * occurrence (not cancelled) that starts at most an hour after `at`, else the
+ * first one. So a join counts for an occurrence from an hour before its start
+ * until the next occurrence opens.
+ */
+export async function occurrenceAt(trx: Trx, meetingId: string, at: Date): Promise<string | undefined> {
+  const latest = await trx
+    .selectFrom('meeting_occurrence')
+    .select('id')
+    .where('meeting_id', '=', meetingId)
+    .where('status', '!=', 'cancelled')
+    .where('starts_at', '<=', new Date(at.getTime() + EARLY_JOIN_MS))
+    .orderBy('starts_at', 'desc')
+    .limit(1)
+    .executeTakeFirst();
+  if (latest) return latest.id;
+  const first = await trx
+    .selectFrom('meeting_occurrence')
+    .select('id')
+    .where('meeting_id', '=', meetingId)
+    .where('status', '!=', 'cancelled')
+    .orderBy('starts_at')
+    .limit(1)
+    .executeTakeFirst();
+  return first?.id;
+}
+
+/** Serialises the work on one participant across consumers (two devices' events arrive on different partitions). */
+async function lockParticipant(trx: Trx, participantId: string): Promise<void> {
+  await trx.selectFrom('participant').select('id').where('id', '=', participantId).forUpdate().execute();
+}
+
+async function rederive(trx: Trx, touched: Touched[], options: TrackingOptions, locked = false): Promise<Touched[]> {
+  const unique = new Map(touched.map((item) => [`${item.occurrenceId}/${item.participantId}`, item]));
+  const ordered = [...unique.values()].sort((a, b) => a.participantId.localeCompare(b.participantId));
+  for (const item of ordered) {
+    if (!locked) await lockParticipant(trx, item.participantId);
+    await deriveIntervals(trx, item, options);
+  }
+  return ordered;
+}
+
+/**
+ * Derives one participant's intervals in one occurrence from their connections,
+ * replaces the stored ones when they differ, and writes `attendance.joined` for
+ * an interval that overlaps none stored before and `attendance.left` for one
+ * that closed now. The caller holds the participant's row lock.
+ */
+export async function deriveIntervals(trx: Trx, item: Touched, options: TrackingOptions & { final?: boolean }): Promise<boolean> {
+  const spans = await trx
+    .selectFrom('attendance_connection')
+    .select(['joined_at', 'left_at'])
+    .where('occurrence_id', '=', item.occurrenceId)
+    .where('participant_id', '=', item.participantId)
+    .where('joined_at', 'is not', null)
+    .execute();
+  const meeting = await trx.selectFrom('meeting').select('status').where('id', '=', item.meetingId).executeTakeFirst();
+  const final = options.final ?? meeting?.status === 'ended';
+  const derived = mergeSpans(
+    spans.map((span) => ({ joinedAt: new Date(span.joined_at!), leftAt: span.left_at ? new Date(span.left_at) : null })),
+    options.graceMs,
+    options.now,
+    final,
+  );
+
+  const stored = (
+    await trx
+      .selectFrom('attendance_interval')
+      .select(['started_at', 'ended_at', 'status'])
+      .where('occurrence_id', '=', item.occurrenceId)
+      .where('participant_id', '=', item.participantId)
+      .orderBy('started_at')
+      .execute()
+  ).map((row) => ({ startedAt: new Date(row.started_at), endedAt: row.ended_at ? new Date(row.ended_at) : null, status: row.status }));
+  if (sameIntervals(stored, derived)) return false;
+
+  await trx.deleteFrom('attendance_interval').where('occurrence_id', '=', item.occurrenceId).where('participant_id', '=', item.participantId).execute();
+  if (derived.length > 0) {
+    await trx
+      .insertInto('attendance_interval')
+      .values(
+        derived.map((interval) => ({
+          occurrence_id: item.occurrenceId,
+          participant_id: item.participantId,
+          meeting_id: item.meetingId,
+          started_at: interval.startedAt,
+          ended_at: interval.endedAt,
+          status: interval.status,
+        })),
+      )
+      .execute();
+  }
+
+  const source = eventSource(options.functionName);
+  for (const interval of derived) {
+    const before = stored.filter((old) => overlaps(old, interval));
+    const ids = { meetingId: item.meetingId, occurrenceId: item.occurrenceId, participantId: item.participantId };
+    if (before.length === 0) {
+      const joined = newEvent('vn.hop.attendance.joined.v1', { ...ids, joinedAt: interval.startedAt.toISOString() }, { source, subject: item.participantId, time: options.now });
+      await appendToOutbox(trx, joined, item.meetingId);
+    }
+    if (interval.status === 'closed' && (before.length === 0 || before.some((old) => old.status !== 'closed'))) {
+      const left = newEvent(
+        'vn.hop.attendance.left.v1',
+        { ...ids, joinedAt: interval.startedAt.toISOString(), leftAt: interval.endedAt!.toISOString(), seconds: intervalSeconds(interval, options.now) },
+        { source, subject: item.participantId, time: options.now },
+      );
+      await appendToOutbox(trx, left, item.meetingId);
+    }
+  }
+  await bumpAttendanceVersion(trx, item.meetingId);
+  return true;
+}
+
+function overlaps(a: Pick<PresenceInterval, 'startedAt' | 'endedAt'>, b: Pick<PresenceInterval, 'startedAt' | 'endedAt'>): boolean {
+  const aEnd = a.endedAt?.getTime() ?? Infinity;
+  const bEnd = b.endedAt?.getTime() ?? Infinity;
+  return a.startedAt.getTime() <= bEnd && b.startedAt.getTime() <= aEnd;
+}
+
+function sameIntervals(a: PresenceInterval[], b: PresenceInterval[]): boolean {
+  if (a.length !== b.length) return false;
+  return a.every(
+    (item, index) =>
+      item.startedAt.getTime() === b[index]!.startedAt.getTime() &&
+      (item.endedAt?.getTime() ?? null) === (b[index]!.endedAt?.getTime() ?? null) &&
+      item.status === b[index]!.status,
+  );
+}
+
+/** Raises the meeting's attendance version, which live boards poll, in the caller's transaction. */
+export async function bumpAttendanceVersion(trx: Trx, meetingId: string): Promise<void> {
+  await trx
+    .insertInto('attendance_version')
+    .values({ meeting_id: meetingId, version: 1 })
+    .onConflict((oc) => oc.column('meeting_id').doUpdateSet({ version: sql`attendance_version.version + 1`, updated_at: sql`now()` }))
+    .execute();
+}
+
+/**
+ * Closes every connection of the meeting still open at `endedAt` and settles
+ * all its intervals (the grace period no longer applies).
+ */
+export async function closeMeetingAttendance(trx: Trx, meetingId: string, endedAt: Date, options: TrackingOptions): Promise<number> {
+  await closeConnections(trx, sql`meeting_id = ${meetingId}`, sql`greatest(joined_at, ${endedAt}::timestamptz)`, 'meeting-ended', options);
+  const pending = await trx
+    .selectFrom('attendance_interval')
+    .select(['meeting_id as meetingId', 'occurrence_id as occurrenceId', 'participant_id as participantId'])
+    .where('meeting_id', '=', meetingId)
+    .where('status', '!=', 'closed')
+    .distinct()
+    .execute();
+  const ordered = pending.sort((a, b) => a.participantId.localeCompare(b.participantId));
+  for (const item of ordered) {
+    await lockParticipant(trx, item.participantId);
+    await deriveIntervals(trx, item, { ...options, final: true });
+  }
+  return ordered.length;
+}
+
+/** Returns the intervals whose grace period has passed at `now`, for the settle job. */
+export async function intervalsPastGrace(trx: Trx | import('kysely').Kysely<Database>, now: Date, graceMs: number, limit: number): Promise<Touched[]> {
+  return trx
+    .selectFrom('attendance_interval')
+    .select(['meeting_id as meetingId', 'occurrence_id as occurrenceId', 'participant_id as participantId'])
+    .where('status', '=', 'grace')
+    .where('ended_at', '<=', new Date(now.getTime() - graceMs))
+    .distinct()
+    .limit(limit)
+    .execute();
+}
+
+/** Settles one participant's intervals after their grace period; the caller runs it in a transaction. */
+export async function settleParticipant(trx: Trx, item: Touched, options: TrackingOptions): Promise<boolean> {
+  await lockParticipant(trx, item.participantId);
+  return deriveIntervals(trx, item, options);
+}

@@ -1,0 +1,186 @@
+/**
+ * Turns a meeting change or a due reminder into one rendered notification per
+ * participant (`vn.hop.notification.requested.v1`), written to the outbox.
+ * The texts come from lib/domain/notification-templates.ts, and
+ * notification-fanout delivers them to webhooks and e-mail.
+ *
+ * The meeting is read from the database when the event is handled, so every
+ * notice shows the meeting as it is then, with its current SEQUENCE.
+ */
+import { createHash } from 'node:crypto';
+import type { Transaction } from 'kysely';
+import { appendToOutbox } from '../adapters/db/outbox.ts';
+import type { Database } from '../adapters/db/schema.ts';
+import { DEFAULT_TIME_ZONE, type Meeting } from '../contract/meeting.ts';
+import { newEvent } from '../contract/events.ts';
+import { deriveInviteKey, joinPath } from './invite-key.ts';
+import { loadMeeting } from './meetings.ts';
+import { renderNotice, type NoticeKind, type NoticeMeeting, type NoticeRecipient } from './notification-templates.ts';
+
+/** Labels of the field names `meeting.updated` lists in `changedFields`, per language. */
+const CHANGE_LABELS: Record<'vi' | 'en', Record<string, string>> = {
+  vi: {
+    title: 'Tên cuộc họp',
+    description: 'Nội dung',
+    times: 'Thời gian',
+    timeZone: 'Múi giờ',
+    agenda: 'Chương trình họp',
+    mode: 'Hình thức họp',
+    place: 'Địa điểm',
+    preparation: 'Tài liệu, nội dung cần chuẩn bị',
+    urgent: 'Họp khẩn',
+    recurrenceRule: 'Lịch lặp lại',
+    participants: 'Thành phần tham dự',
+  },
+  en: {
+    title: 'Title',
+    description: 'Description',
+    times: 'Time',
+    timeZone: 'Time zone',
+    agenda: 'Agenda',
+    mode: 'Meeting mode',
+    place: 'Place',
+    preparation: 'What to prepare',
+    urgent: 'Urgent meeting',
+    recurrenceRule: 'Recurrence',
+    participants: 'Participants',
+  },
+};
+
+export interface NoticeRequest {
+  kind: NoticeKind;
+  /** Set for a notice about one occurrence (moved, cancelled, reminder). */
+  occurrenceId?: string | null;
+  /** Only these participants; all of the meeting's when undefined. */
+  participantIds?: readonly string[];
+  /** Field names from `meeting.updated`, listed in the notice. */
+  changedFields?: readonly string[];
+  cancelReason?: string | null;
+  reminderMinutesBefore?: number;
+}
+
+export interface NoticeContext {
+  /** The triggering event's id; with the participant id it makes each notification id stable across redelivery. */
+  eventId: string;
+  source: string;
+  now: Date;
+  joinTokenSecret: string;
+  /** Absolute base for join links; without it the notice carries no join link. */
+  publicBaseUrl?: string;
+}
+
+/**
+ * Writes one notification per recipient to the outbox inside `trx` and returns
+ * how many. A draft or missing meeting gets none.
+ */
+export async function writeMeetingNotices(
+  trx: Transaction<Database>,
+  meetingId: string,
+  request: NoticeRequest,
+  context: NoticeContext,
+): Promise<number> {
+  const meeting = await loadMeeting(trx, meetingId);
+  if (!meeting || meeting.status === 'draft') return 0;
+
+  const wanted = request.participantIds ? new Set(request.participantIds) : null;
+  const people = await trx
+    .selectFrom('participant')
+    .leftJoin('app_user', 'app_user.id', 'participant.user_id')
+    .select([
+      'participant.id',
+      'participant.name',
+      'participant.email',
+      'participant.phone',
+      'participant.user_id',
+      'app_user.email as userEmail',
+      'app_user.phone as userPhone',
+      'app_user.time_zone as userTimeZone',
+      'app_user.language as userLanguage',
+    ])
+    .where('participant.meeting_id', '=', meetingId)
+    .orderBy('participant.position')
+    .execute();
+
+  const base = noticeMeeting(meeting, request);
+  let written = 0;
+  for (const person of people) {
+    if (wanted && !wanted.has(person.id)) continue;
+    const recipient: NoticeRecipient = {
+      name: person.name,
+      email: person.email ?? person.userEmail ?? null,
+      phone: person.phone ?? person.userPhone ?? null,
+      timeZone: person.userTimeZone ?? meeting.timeZone ?? DEFAULT_TIME_ZONE,
+      language: person.userLanguage ?? 'vi',
+    };
+    const joinUrl =
+      meeting.mode !== 'in_person' && context.publicBaseUrl
+        ? `${context.publicBaseUrl}${joinPath(meeting.id, deriveInviteKey(context.joinTokenSecret, person.id))}`
+        : null;
+    const changes = request.changedFields?.map((field) => CHANGE_LABELS[recipient.language][field] ?? field);
+    const rendered = renderNotice(request.kind, { ...base, joinUrl, changes }, recipient, {
+      reminderMinutesBefore: request.reminderMinutesBefore,
+    });
+
+    const event = newEvent(
+      'vn.hop.notification.requested.v1',
+      {
+        notificationId: stableUuid(`${context.eventId}:${person.id}:${request.kind}`),
+        kind: request.kind,
+        meetingId,
+        occurrenceId: request.occurrenceId ?? null,
+        recipient: {
+          participantId: person.id,
+          userId: person.user_id,
+          name: recipient.name,
+          email: recipient.email,
+          phone: recipient.phone,
+          language: recipient.language,
+        },
+        subject: rendered.subject,
+        text: rendered.text,
+        html: rendered.html,
+        ics: rendered.ics,
+      },
+      { source: context.source, subject: meetingId, time: context.now },
+    );
+    await appendToOutbox(trx, event, meetingId);
+    written += 1;
+  }
+  return written;
+}
+
+/** The template input for a meeting, or for one of its occurrences when `request.occurrenceId` is set. */
+function noticeMeeting(meeting: Meeting, request: NoticeRequest): NoticeMeeting {
+  const occurrence = request.occurrenceId ? meeting.occurrences.find((candidate) => candidate.id === request.occurrenceId) : undefined;
+  const place = meeting.place ? [meeting.place.name, meeting.place.location].filter(Boolean).join(', ') : null;
+  return {
+    meetingId: meeting.id,
+    occurrenceId: occurrence?.id ?? null,
+    sequence: meeting.sequence,
+    title: meeting.title,
+    startsAt: occurrence?.startsAt ?? meeting.startsAt,
+    endsAt: occurrence?.endsAt ?? meeting.endsAt,
+    originalStartsAt: occurrence?.recurrenceId ?? null,
+    timeZone: meeting.timeZone,
+    mode: meeting.mode,
+    place,
+    joinUrl: null,
+    agenda: meeting.agenda.map((item) => ({ title: item.title, presenter: item.presenter, minutes: item.plannedMinutes })),
+    chair: meeting.participants.find((participant) => participant.role === 'chair')?.name ?? null,
+    secretary: meeting.participants.find((participant) => participant.role === 'secretary')?.name ?? null,
+    preparation: meeting.preparation,
+    urgent: meeting.urgent,
+    // A notice about one occurrence describes that occurrence alone, not the series.
+    recurrenceRule: occurrence ? null : meeting.recurrenceRule,
+    cancelReason: request.cancelReason ?? null,
+  };
+}
+
+/** A UUID (version 5 layout) from the SHA-256 of `name`, so a repeated event yields the same notification ids. */
+export function stableUuid(name: string): string {
+  const bytes = createHash('sha256').update(name).digest().subarray(0, 16);
+  bytes[6] = (bytes[6]! & 0x0f) | 0x50;
+  bytes[8] = (bytes[8]! & 0x3f) | 0x80;
+  const hex = bytes.toString('hex');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+}
