@@ -5,13 +5,17 @@
  * docs/benchmarks.md records the results with the machine they ran on.
  */
 import { log } from '../lib/log.ts';
+import { attendanceBench } from './attendance.ts';
 import { documentsBench } from './documents.ts';
 import { remindersBench } from './reminders.ts';
+import { schedulingBench } from './scheduling.ts';
 import { machineDescription, type BenchResult } from './support.ts';
 
 const benchmarks: Record<string, () => Promise<BenchResult>> = {
   reminders: remindersBench,
   documents: documentsBench,
+  scheduling: schedulingBench,
+  attendance: attendanceBench,
 };
 
 const requested = process.argv.slice(2);

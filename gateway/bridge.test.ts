@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, test, type TestContext } from 'node:test';
+import { sql } from 'kysely';
 import { newEvent } from '../lib/contract/events.ts';
 import { topics } from '../lib/contract/topics.ts';
 import type { Bus, BusMessage, Subscription } from '../lib/adapters/bus/bus.ts';
@@ -191,4 +192,49 @@ bridgeSuite('Kafka', async (t) => {
   const brokers = requireService(t, 'kafka');
   if (!brokers) return undefined;
   return createBus({ kind: 'kafka', brokers: brokers.split(','), clientId: 'hop-bridge-test', partitions: 3 });
+});
+
+describe('Kafka bridge consumer groups', () => {
+  test('groupPrefix names each group', async () => {
+    const database = await openDatabase({ kind: 'pglite', dataDir: null });
+    const bus = createBus({ kind: 'embedded', db: database.db });
+    try {
+      const topic = `test.bridge.${randomUUID()}`;
+      await bus.ensureTopics([topic, topics.deadLetter]);
+      const seen: string[] = [];
+      const invoker = new HandlerInvoker(database);
+      invoker.handlers.set(
+        'fn-grouped',
+        eventFunction({
+          name: 'fn-grouped',
+          on: {
+            'vn.hop.meeting.scheduled.v1': async (event) => {
+              seen.push(event.id);
+            },
+          },
+        }),
+      );
+      const bridge = new KafkaBridge({
+        bus,
+        invoker,
+        functions: [{ name: 'fn-grouped', handlerDir: '', route: null, permission: null, topics: [topic], schedule: null }],
+        groupPrefix: 'install-b-',
+        log,
+        maxAttempts: 1,
+        backoffMs: 10,
+        backoffMaxMs: 10,
+      });
+      await bridge.start();
+      const event = scheduled(randomUUID());
+      await bus.publish(topic, [{ key: event.data.meetingId, value: JSON.stringify(event) }]);
+      await waitFor('the event delivered', () => (seen.length === 1 ? true : undefined));
+      await bridge.stop();
+
+      const groups = await sql<{ group_id: string }>`select distinct group_id from bus_offset where topic = ${topic}`.execute(database.db);
+      assert.deepEqual(groups.rows.map((row) => row.group_id), ['install-b-fn-grouped']);
+    } finally {
+      await bus.close();
+      await database.close();
+    }
+  });
 });

@@ -8,8 +8,9 @@ import type { RegisteredFunction } from './registry.ts';
 
 /**
  * The Kafka→function bridge: hop's open replacement for OpenFaaS's Kafka
- * connector. One consumer group per function (`hop-fn-NAME`), one message at a
- * time per partition, so each meeting's events reach a function in order.
+ * connector. One consumer group per function (`hop-fn-NAME`, or `groupPrefix`
+ * and the name), one message at a time per partition, so each meeting's events
+ * reach a function in order.
  *
  * For every message:
  * - 2xx from the function: done, the offset is committed.
@@ -24,6 +25,8 @@ export interface BridgeOptions {
   bus: Bus;
   invoker: Invoker;
   functions: RegisteredFunction[];
+  /** Consumer group of each function: this prefix and the function name (default `hop-fn-`). */
+  groupPrefix?: string;
   log: Logger;
   maxAttempts: number;
   backoffMs: number;
@@ -87,7 +90,7 @@ export class KafkaBridge {
 
     for (const fn of consumers) {
       const subscription = await bus.subscribe({
-        groupId: `hop-fn-${fn.name}`,
+        groupId: `${this.#options.groupPrefix ?? 'hop-fn-'}${fn.name}`,
         topics: fn.topics,
         fromBeginning: true,
         handle: (message) => this.#deliver(fn.name, message),

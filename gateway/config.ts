@@ -42,6 +42,8 @@ const envSchema = z.object({
   OPENFAAS_URL: z.url().optional(),
   HOP_STACK_FILE: z.string().default('stack.yml'),
   HOP_BRIDGE: z.enum(['on', 'off']).default('on'),
+  /** Start of the bridge's consumer group ids (prefix + function name); installations or test runs sharing one Kafka cluster need different prefixes. */
+  HOP_BRIDGE_GROUP_PREFIX: z.string().regex(/^[A-Za-z0-9._-]{1,100}$/).default('hop-fn-'),
   HOP_RELAY: z.enum(['on', 'off']).default('on'),
   /** `off` keeps this gateway from running a notification delivery worker. */
   HOP_DELIVERY: z.enum(['on', 'off']).default('on'),

@@ -272,6 +272,45 @@ describe('Janus signalling proxy', { skip: unavailable ?? false, timeout: 120_00
     assert.equal(await closed, 1008);
   });
 
+  it('refuses joins above the meeting cap', async () => {
+    const db = hop.platform.database.db;
+    const earlier = await joinDetails(meeting.participants[1]!.inviteKey);
+    for (const client of clients.splice(0)) client.close();
+    await waitFor('no open media sessions', async () => {
+      const open = await db.selectFrom('media_session').select('session_id').where('meeting_id', '=', meeting.id).where('closed_at', 'is', null).execute();
+      return open.length === 0 ? true : undefined;
+    });
+    await db.updateTable('room').set({ max_connections: 1 }).where('meeting_id', '=', meeting.id).execute();
+    try {
+      const chair = await joinDetails(meeting.participants[0]!.inviteKey);
+      const client = await openClient(chair.janus.token);
+      await client.session();
+
+      const refused = await hop.request('POST', `/api/v1/meetings/${meeting.id}/join`, { inviteKey: meeting.participants[1]!.inviteKey });
+      assert.equal(refused.status, 503);
+      assert.equal(refused.body.error.code, 'MEETING_FULL');
+      assert.match(refused.body.error.message, /đủ số điểm cầu/);
+      assert.equal(refused.body.error.details.limit, 1);
+
+      const events = await db.selectFrom('outbox').select(['topic', 'payload', 'headers']).where('message_key', '=', meeting.id).where('topic', '=', 'hop.media.v1').execute();
+      const refusals = events.filter((row) => row.headers['ce-type'] === 'vn.hop.media.join-refused.v1');
+      assert.equal(refusals.length, 1, 'one media.join-refused event');
+      const data = (refusals[0]!.payload as { data: { participantId: string; reason: string } }).data;
+      assert.equal(data.participantId, meeting.participants[1]!.id);
+      assert.equal(data.reason, 'meeting-full');
+
+      // Join details issued before the cap was reached do not get past the proxy either.
+      const upgrade = await rejectedUpgrade(signallingUrl(earlier.janus.token));
+      assert.equal(upgrade.status, 503);
+      assert.equal(upgrade.body.error.code, 'MEETING_FULL');
+
+      // The connected participant can always come back (a second device or a reconnect).
+      await joinDetails(meeting.participants[0]!.inviteKey);
+    } finally {
+      await db.updateTable('room').set({ max_connections: null }).where('meeting_id', '=', meeting.id).execute();
+    }
+  });
+
   it('rejects a removed participant', async () => {
     const details = await joinDetails(meeting.participants[1]!.inviteKey);
     await hop.platform.database.db.deleteFrom('participant').where('id', '=', meeting.participants[1]!.id).execute();

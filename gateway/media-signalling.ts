@@ -23,6 +23,7 @@ import { SIGNALLING_PATH } from '../lib/contract/meeting.ts';
 import { readJoinToken } from '../lib/domain/join-token.ts';
 import { errorBody, errorCatalog, type ErrorCode } from '../lib/errors.ts';
 import type { Logger } from '../lib/log.ts';
+import { capacityLimits, checkCapacity, type CapacityLimits } from '../lib/domain/media-capacity.ts';
 
 const JANUS_SUBPROTOCOL = 'janus-protocol';
 const VIDEOROOM_PLUGIN = 'janus.plugin.videoroom';
@@ -177,6 +178,8 @@ export interface DatabaseBinderOptions {
   joinTokenSecret: string;
   /** Returns where the Janus server with this id listens, or undefined when the gateway has no such server. */
   resolveServer(id: string): SignallingTarget | undefined;
+  /** Connection caps; default from HOP_MEETING_MAX_CONNECTIONS and HOP_JANUS_MAX_CONNECTIONS. */
+  capacity?: CapacityLimits;
 }
 
 /**
@@ -205,6 +208,7 @@ async function bindToken(token: string | null, at: Date, options: DatabaseBinder
       'room.room_id',
       'room.pin',
       'room.janus_server',
+      'room.max_connections',
     ])
     .where('participant.id', '=', claims.participantId)
     .where('participant.meeting_id', '=', claims.meetingId)
@@ -218,6 +222,15 @@ async function bindToken(token: string | null, at: Date, options: DatabaseBinder
   }
   const target = options.resolveServer(row.janus_server);
   if (!target) throw new SignallingRejection('MEDIA_UNAVAILABLE', { meetingId: claims.meetingId, server: row.janus_server });
+
+  // join-issue refuses first with the clear message; this holds the caps for a page that kept old join details.
+  const refusal = await checkCapacity(
+    options.db,
+    { meetingId: claims.meetingId, participantId: claims.participantId, janusServer: row.janus_server, roomMax: row.max_connections },
+    options.capacity ?? capacityLimits(),
+    at,
+  );
+  if (refusal) throw new SignallingRejection(refusal.code, { meetingId: claims.meetingId, limit: refusal.limit, connected: refusal.connected });
 
   return {
     meetingId: claims.meetingId,

@@ -233,19 +233,26 @@ describe('meeting notifications', { skip: adminUrl ? false : 'TEST_DATABASE_URL 
     assert.equal(stranger.status, 401);
   });
 
+  it('invitations commit with the meeting', async () => {
+    const meeting = await createMeeting();
+    // No waiting: the create transaction wrote them.
+    assert.equal((await notices(meeting.id, 'scheduled')).length, 3);
+  });
+
   it('a redelivered event writes nothing twice', async () => {
     const meeting = await createMeeting();
-    await waitForNotices(meeting.id, 'scheduled', 3);
-    const scheduled = await hop.platform.database.db
+    assert.equal((await hop.request('POST', `/api/v1/meetings/${meeting.id}/cancel`, {})).status, 200);
+    await waitForNotices(meeting.id, 'cancelled', 3);
+    const cancelled = await hop.platform.database.db
       .selectFrom('outbox')
       .select(['payload'])
       .where('topic', '=', 'hop.meetings.v1')
       .where('message_key', '=', meeting.id)
-      .where(sql<boolean>`payload->>'type' = 'vn.hop.meeting.scheduled.v1'`)
+      .where(sql<boolean>`payload->>'type' = 'vn.hop.meeting.cancelled.v1'`)
       .executeTakeFirstOrThrow();
-    const event = typeof scheduled.payload === 'string' ? JSON.parse(scheduled.payload) : scheduled.payload;
+    const event = typeof cancelled.payload === 'string' ? JSON.parse(cancelled.payload) : cancelled.payload;
     const response = await hop.platform.invoker.invoke('meeting-notify', { method: 'POST', path: '/', query: {}, headers: {}, body: event, params: {}, principal: { kind: 'anonymous' } });
-    assert.ok(response.status < 300, JSON.stringify(response));
-    assert.equal((await notices(meeting.id, 'scheduled')).length, 3);
+    assert.equal(response.status, 200, JSON.stringify(response));
+    assert.equal((await notices(meeting.id, 'cancelled')).length, 3);
   });
 });

@@ -166,6 +166,7 @@ export async function startPlatform(config: GatewayConfig, log: Logger = rootLog
         bus,
         invoker,
         functions,
+        groupPrefix: env.HOP_BRIDGE_GROUP_PREFIX,
         log: log.child({ module: 'bridge' }),
         maxAttempts: env.HOP_BRIDGE_MAX_ATTEMPTS,
         backoffMs: env.HOP_BRIDGE_BACKOFF_MS,

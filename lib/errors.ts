@@ -175,6 +175,18 @@ export const errorCatalog = {
     vi: 'Máy chủ hình ảnh và âm thanh (Janus) đang không kết nối được. Vui lòng thử lại sau.',
     en: 'The Janus media server is not reachable.',
   },
+  MEETING_FULL: {
+    status: 503,
+    retryable: true,
+    vi: 'Cuộc họp đã đủ số điểm cầu kết nối tối đa, nên chưa vào được. Người chủ trì đã được báo; vui lòng thử lại khi có người rời cuộc họp.',
+    en: 'The meeting has reached its cap on concurrent connections; the chair has been told. Retry when someone leaves.',
+  },
+  MEDIA_SERVER_FULL: {
+    status: 503,
+    retryable: true,
+    vi: 'Máy chủ hình ảnh và âm thanh của cuộc họp đã hết chỗ, nên chưa vào được. Người chủ trì đã được báo; vui lòng thử lại sau ít phút.',
+    en: 'The meeting\'s Janus server has reached its cap on concurrent connections; the chair has been told. Retry in a few minutes.',
+  },
   JOIN_TOKEN_INVALID: {
     status: 401,
     retryable: false,

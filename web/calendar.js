@@ -19,7 +19,7 @@ import {
   todayIn,
   weekdayName,
 } from './scheduling-common.js';
-import { s } from './scheduling-texts.js';
+import { uiTexts } from './scheduling-texts.js';
 
 const timeZone = DEFAULT_TIME_ZONE;
 
@@ -63,7 +63,7 @@ function step(direction) {
 
 async function load() {
   writeAddress();
-  const text = s();
+  const text = uiTexts();
   const generation = ++state.generation;
   document.getElementById('date').value = state.date;
   for (const control of document.querySelectorAll('button.view')) control.setAttribute('aria-pressed', String(control.dataset.view === state.view));
@@ -87,7 +87,7 @@ async function load() {
 function render() {
   const calendar = state.calendar;
   if (!calendar) return;
-  const text = s();
+  const text = uiTexts();
   const container = document.getElementById('calendar');
   container.className = `calendar view-${calendar.view}`;
   container.dataset.from = calendar.fromDate;
@@ -117,7 +117,7 @@ function itemsOn(calendar, date) {
   return calendar.items.filter((item) => item.dates.includes(date));
 }
 
-/** One day of the day or week view: a heading and the occurrences that touch it. */
+/** Builds one day of the day or week view: a heading and the occurrences that touch it. */
 function dayColumn(calendar, date, single) {
   const column = element('div', 'cal-day');
   column.dataset.date = date;
@@ -135,7 +135,7 @@ function dayColumn(calendar, date, single) {
   return column;
 }
 
-/** The month view: weekday headings, then whole weeks from the Monday before the 1st to the Sunday after the last day. */
+/** Builds the month view: weekday headings, then whole weeks from the Monday before the 1st to the Sunday after the last day. */
 function monthCells(calendar) {
   const cells = [];
   for (let index = 0; index < 7; index++) cells.push(element('div', 'cal-month-heading', weekdayName(addDays('2024-01-01', index))));
@@ -160,7 +160,7 @@ function monthCells(calendar) {
       const shown = items.slice(0, 4);
       for (const item of shown) list.append(calendarItem(item, date, 'compact'));
       cell.append(list);
-      if (items.length > shown.length) cell.append(element('span', 'muted cal-more', s().moreItems(items.length - shown.length)));
+      if (items.length > shown.length) cell.append(element('span', 'muted cal-more', uiTexts().moreItems(items.length - shown.length)));
     }
     cells.push(cell);
   }
@@ -168,11 +168,11 @@ function monthCells(calendar) {
 }
 
 /**
- * One occurrence on one date. A meeting across midnight is shown on each date
- * it covers, with where it comes from or goes on to.
+ * Builds the entry of one occurrence on one date. A meeting across midnight is
+ * shown on each date it covers, with where it comes from or goes on to.
  */
 function calendarItem(item, date, size) {
-  const text = s();
+  const text = uiTexts();
   const startDate = item.localStart.slice(0, 10);
   const endDate = item.localEnd.slice(0, 10);
   const startTime = startDate === date ? item.localStart.slice(11, 16) : '00:00';
@@ -217,7 +217,7 @@ function calendarItem(item, date, size) {
 
 /** Fills the calendar picker with the units and meeting rooms an organiser may look at. */
 async function loadCalendarChoices() {
-  const text = s();
+  const text = uiTexts();
   const [units, rooms] = await Promise.all([api('/api/v1/units'), api('/api/v1/meeting-rooms')]);
   const select = document.getElementById('whose');
   const options = [new Option(text.myCalendar, '')];
@@ -241,7 +241,7 @@ async function loadCalendarChoices() {
 }
 
 async function createFeedLink() {
-  const text = s();
+  const text = uiTexts();
   const status = document.getElementById('feed-status');
   if (state.feedCreated && !window.confirm(text.feedConfirmRotate)) return;
   status.textContent = '';
@@ -261,7 +261,7 @@ async function init() {
   readAddress();
   setUpTexts('calendar', () => {
     render();
-    if (state.feedCreated) document.getElementById('feed-create').textContent = s().feedRotate;
+    if (state.feedCreated) document.getElementById('feed-create').textContent = uiTexts().feedRotate;
     if (!document.getElementById('whose-label').hidden) void loadCalendarChoices();
   });
 

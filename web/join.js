@@ -1,11 +1,14 @@
 // The join page: /join.html?m=<meetingId>&k=<inviteKey>.
 //
 // Fetches the join details from the gateway, enters the Janus VideoRoom as a
-// publisher (camera and microphone, Opus/VP8), subscribes to every other
-// publisher with one subscriber handle each, and shows one tile per person.
-// Tests and tools read the page through window.hop (see the end of the file).
+// publisher (microphone, and camera in three simulcast layers), subscribes to
+// every other publisher with one subscriber handle each, and shows one tile
+// per person. Each subscription follows the link: join-quality.js picks its
+// layer. A dropped connection is restarted (ICE restart first, then a fresh
+// join). Tests and tools read the page through window.hop (see the end of the file).
 import 'webrtc-adapter';
 import Janus from 'janus-gateway';
+import { LEVEL, LEVELS, POLICY, createLayerState, initialLevel, nextLevel, rateLink, setMaxLevel } from './join-quality.js';
 
 // Interface texts, Vietnamese first; English when the person chose it on the
 // meeting list (localStorage "hop.lang", shared with i18n.js).
@@ -43,6 +46,17 @@ const TEXTS = {
   mediaError: (reason) => `Lỗi phòng họp: ${reason}`,
   waitingForRoom: 'Phòng họp trực tuyến đang được chuẩn bị. Đang thử lại sau ít giây…',
   switchLanguage: 'English',
+  iceRestarting: 'Mất kết nối mạng. Đang kết nối lại…',
+  rejoining: 'Đang vào lại phòng họp…',
+  reconnected: 'Đã kết nối lại.',
+  audioOnlyOn: 'Chỉ âm thanh',
+  audioOnlyOff: 'Bật lại hình ảnh',
+  audioOnlyActive: 'Bạn đang ở chế độ chỉ âm thanh: không gửi và không nhận hình ảnh. Bạn vẫn được điểm danh và biểu quyết như mọi người.',
+  proposeAudioOnly: 'Kết nối yếu: hình ảnh không giữ được. Chuyển sang chỉ âm thanh để nghe rõ hơn?',
+  acceptAudioOnly: 'Chuyển sang chỉ âm thanh',
+  videoPaused: 'Tạm dừng hình do kết nối yếu',
+  quality: { good: 'Kết nối tốt', fair: 'Kết nối trung bình', poor: 'Kết nối yếu' },
+  networkCheck: 'Kiểm tra kết nối',
   },
   en: {
   loading: 'Loading the meeting…',
@@ -77,6 +91,17 @@ const TEXTS = {
   mediaError: (reason) => `Meeting room error: ${reason}`,
   waitingForRoom: 'The online room is being prepared. Retrying in a few seconds…',
   switchLanguage: 'Tiếng Việt',
+  iceRestarting: 'The network connection dropped. Reconnecting…',
+  rejoining: 'Joining the meeting room again…',
+  reconnected: 'Reconnected.',
+  audioOnlyOn: 'Audio only',
+  audioOnlyOff: 'Turn video back on',
+  audioOnlyActive: 'You are in audio-only mode: no video is sent or received. Attendance and voting work as for everyone else.',
+  proposeAudioOnly: 'Weak connection: video cannot be held. Switch to audio only to hear clearly?',
+  acceptAudioOnly: 'Switch to audio only',
+  videoPaused: 'Video paused: weak connection',
+  quality: { good: 'Good connection', fair: 'Fair connection', poor: 'Weak connection' },
+  networkCheck: 'Connection check',
   },
 };
 const LANG = globalThis.localStorage?.getItem('hop.lang') === 'en' ? 'en' : 'vi';
@@ -84,7 +109,22 @@ const TEXT = TEXTS[LANG];
 
 /** VideoRoom error codes (janus_videoroom.c) and their Vietnamese messages. */
 const VIDEOROOM_ERRORS = { 426: TEXT.roomMissing, 432: TEXT.roomFull, 433: TEXT.notAllowed };
-const RECONNECT_DELAYS_MS = [1000, 2000, 4000, 8000, 15000, 30000];
+/**
+ * Delays before a fresh join, by attempt. They stop growing at 5 s so that a
+ * participant is back within seconds of the link returning; up to a second of
+ * random jitter keeps many pages from returning to Janus at the same moment.
+ */
+const RECONNECT_DELAYS_MS = [1000, 2000, 4000, 5000];
+const RECONNECT_JITTER_MS = 1000;
+/** ICE state `disconnected` lasting this long starts an ICE restart, in milliseconds. */
+const ICE_RESTART_AFTER_MS = 3000;
+/** ICE restarts are repeated this often while the connection stays down, in milliseconds. */
+const ICE_RESTART_INTERVAL_MS = 4000;
+/** A connection still down this long after ICE restarts began is replaced by a fresh join, in milliseconds. */
+const FRESH_JOIN_AFTER_MS = 20000;
+/** Simulcast bitrate caps when the join details carry none, in bits per second. */
+const DEFAULT_LAYER_BITRATES = { high: 900_000, medium: 300_000, low: 100_000 };
+
 const PLUGIN = 'janus.plugin.videoroom';
 
 const elements = {
@@ -99,6 +139,8 @@ const elements = {
   leave: document.getElementById('leave'),
   enableSound: document.getElementById('enable-sound'),
   controls: document.getElementById('controls'),
+  audioOnly: document.getElementById('audio-only'),
+  quality: document.getElementById('link-quality'),
 };
 
 const page = {
@@ -120,6 +162,20 @@ const page = {
   generation: 0,
   weak: false,
   weakTimer: undefined,
+  /** Audio-only mode: no video sent and none received. */
+  audioOnly: false,
+  /** Whether the page proposed audio-only mode since the last change of mode. */
+  audioOnlyProposed: false,
+  /** ICE recovery of this connection: when it went down, and the restart timer. */
+  iceDownSince: null,
+  iceTimer: undefined,
+  /** Counts of what the reconnect logic did, for tests and the benchmark. */
+  recovery: { iceRestarts: 0, freshJoins: 0, lastRecoveredAt: null },
+  /** Quality of this page's own publishing link: good | fair | poor. */
+  linkQuality: 'good',
+  statsTimer: undefined,
+  /** The previous statistics of the publisher connection, for deltas. */
+  publisherStats: undefined,
 };
 
 function setState(state, text) {
@@ -154,6 +210,8 @@ function formatMeetingTime(meeting) {
 
 /** Error codes the gateway marks retryable while a room is being prepared or Janus is briefly away. */
 const RETRYABLE_JOIN_ERRORS = new Set(['ROOM_NOT_READY', 'MEDIA_UNAVAILABLE']);
+/** Connection caps reached (lib/domain/media-capacity.ts): the page shows the gateway's message. */
+const CAPACITY_ERRORS = new Set(['MEETING_FULL', 'MEDIA_SERVER_FULL']);
 const JOIN_RETRY_DELAY_MS = 3000;
 const JOIN_RETRY_LIMIT = 40;
 
@@ -251,11 +309,21 @@ function createTile(name, { local = false, avatarName = name } = {}) {
   microphone.className = 'mic-off';
   microphone.textContent = TEXT.microphoneOff;
   microphone.hidden = true;
-  caption.append(label, microphone);
+  const quality = document.createElement('span');
+  quality.className = 'quality';
+  quality.hidden = true;
+  caption.append(label, microphone, quality);
   tile.append(video, avatar, caption);
   tile.dataset.video = 'off';
   elements.tiles.append(tile);
-  return { element: tile, video, microphone };
+  return { element: tile, video, microphone, quality };
+}
+
+/** Shows a connection quality badge on a tile: good stays quiet, fair and poor show text. */
+function setTileQuality(tile, quality, paused = false) {
+  tile.element.dataset.quality = quality;
+  tile.quality.textContent = paused ? TEXT.videoPaused : TEXT.quality[quality];
+  tile.quality.hidden = quality === 'good' && !paused;
 }
 
 function setTileVideo(tile, on) {
@@ -277,7 +345,13 @@ function updateCount() {
 }
 
 function clearRoom() {
-  for (const feed of page.feeds.values()) feed.tile.element.remove();
+  for (const feed of page.feeds.values()) {
+    window.clearTimeout(feed.ice.timer);
+    feed.tile.element.remove();
+  }
+  window.clearTimeout(page.publisherIce?.timer);
+  page.publisherIce = undefined;
+  page.publisherStats = undefined;
   page.feeds.clear();
   page.present.clear();
   page.localTile?.element.remove();
@@ -315,7 +389,7 @@ function signallingUrl(details) {
 function connect() {
   const generation = ++page.generation;
   const details = page.details;
-  setState(page.reconnectAttempt > 0 ? 'reconnecting' : 'connecting');
+  setState(page.reconnectAttempt > 0 ? 'reconnecting' : 'connecting', page.reconnectAttempt > 0 ? TEXT.rejoining : undefined);
   let connected = false;
 
   page.janus = new Janus({
@@ -343,9 +417,10 @@ function connect() {
 function scheduleReconnect() {
   if (page.state === 'left' || page.state === 'ended' || page.state === 'error') return;
   window.clearTimeout(page.reconnectTimer);
-  const delay = RECONNECT_DELAYS_MS[Math.min(page.reconnectAttempt, RECONNECT_DELAYS_MS.length - 1)];
+  const delay = RECONNECT_DELAYS_MS[Math.min(page.reconnectAttempt, RECONNECT_DELAYS_MS.length - 1)] + Math.random() * RECONNECT_JITTER_MS;
   page.reconnectAttempt += 1;
-  setState('reconnecting');
+  page.recovery.freshJoins += 1;
+  setState('reconnecting', TEXT.rejoining);
   const old = page.janus;
   page.generation += 1;
   clearRoom();
@@ -370,6 +445,11 @@ async function refreshDetailsAndConnect() {
     else if (body?.error?.code === 'MEETING_CANCELLED' || body?.error?.code === 'MEETING_ENDED') {
       endMeeting();
       return;
+    } else if (CAPACITY_ERRORS.has(body?.error?.code)) {
+      // Full: say so and try again later instead of knocking on Janus.
+      showNotice((LANG === 'en' ? body.error.message_en : body.error.message) || TEXT.serverUnreachable);
+      scheduleReconnect();
+      return;
     }
   } catch {
     // The gateway is unreachable too: try Janus with the details we have.
@@ -385,6 +465,7 @@ function attachPublisher(generation) {
     success: (handle) => {
       if (generation !== page.generation) return;
       page.publisher = handle;
+      page.publisherIce = newIceWatch();
       handle.send({
         message: {
           request: 'join',
@@ -398,16 +479,18 @@ function attachPublisher(generation) {
       scheduleReconnect();
     },
     iceState: (state) => {
-      if (generation !== page.generation) return;
-      if (state === 'disconnected') setState('reconnecting');
-      if (state === 'connected' || state === 'completed') setState('joined');
-      if (state === 'failed') scheduleReconnect();
+      if (generation !== page.generation || !page.publisherIce) return;
+      watchIce(generation, page.publisherIce, state, () => restartPublisherIce());
     },
     webrtcState: (up) => {
       if (generation !== page.generation) return;
       if (up) {
+        if (page.reconnectAttempt > 0) noteRecovered();
         page.reconnectAttempt = 0;
         setState('joined');
+        prioritizeAudio();
+        if (page.audioOnly) applyPublisherAudioOnly(true);
+        startStats();
       } else {
         // Janus closed our media connection (for example after a DTLS error): start over.
         scheduleReconnect();
@@ -470,15 +553,23 @@ function handlePublisherMessage(generation, message, jsep) {
   if (jsep) page.publisher?.handleRemoteJsep({ jsep });
 }
 
+/** Simulcast bitrate caps from the room settings in the join details, in bits per second. */
+function layerBitrates() {
+  const layers = page.details?.media?.layers;
+  return layers ? { high: layers.high, medium: layers.medium, low: layers.low } : DEFAULT_LAYER_BITRATES;
+}
+
 /**
- * Publishes camera and microphone. Without a camera it retries with the
+ * Publishes the microphone and the camera; the camera in three simulcast
+ * layers (1280×720, 640×360 and 320×180 when the camera gives 720p), each
+ * capped at the room's layer bitrate. Without a camera it retries with the
  * microphone only, and without both the person stays in the room to watch.
  */
 function publish(generation, { audio, video }) {
   const handle = page.publisher;
   const tracks = [];
   if (audio) tracks.push({ type: 'audio', capture: true, recv: false });
-  if (video) tracks.push({ type: 'video', capture: true, recv: false });
+  if (video) tracks.push({ type: 'video', capture: true, recv: false, simulcast: true, simulcastMaxBitrates: layerBitrates() });
   handle.createOffer({
     tracks,
     success: (jsep) => {
@@ -499,6 +590,38 @@ function publish(generation, { audio, video }) {
       }
     },
   });
+}
+
+/** Gives the audio sender a higher priority than video, so that a congested uplink drops video first. */
+function prioritizeAudio() {
+  const pc = page.publisher?.webrtcStuff?.pc;
+  if (!pc) return;
+  for (const sender of pc.getSenders()) {
+    const kind = sender.track?.kind;
+    if (kind !== 'audio' && kind !== 'video') continue;
+    const parameters = sender.getParameters();
+    if (!parameters.encodings?.length) continue;
+    for (const encoding of parameters.encodings) {
+      encoding.priority = kind === 'audio' ? 'high' : 'low';
+      encoding.networkPriority = kind === 'audio' ? 'high' : 'low';
+    }
+    sender.setParameters(parameters).catch((error) => console.warn('setting the sender priority failed', kind, error));
+  }
+}
+
+/**
+ * Stops or resumes sending video without a renegotiation: every simulcast
+ * encoding is deactivated, so no video bytes leave the browser.
+ */
+function applyPublisherAudioOnly(on) {
+  const pc = page.publisher?.webrtcStuff?.pc;
+  if (!pc) return;
+  for (const sender of pc.getSenders()) {
+    if (sender.track?.kind !== 'video') continue;
+    const parameters = sender.getParameters();
+    for (const encoding of parameters.encodings ?? []) encoding.active = !on;
+    sender.setParameters(parameters).catch((error) => console.warn('switching the video encodings failed', error));
+  }
 }
 
 function showLocalTrack(track, on) {
@@ -523,7 +646,28 @@ function subscribe(generation, publisher) {
   if (feedId === page.feedId || page.feeds.has(feedId)) return;
   if (publisher.dummy) return;
   const display = publisher.display ?? '';
-  const feed = { feedId, display, handle: undefined, tile: createTile(display), stream: new MediaStream(), webrtcUp: false };
+  const now = Date.now();
+  const feed = {
+    feedId,
+    display,
+    handle: undefined,
+    tile: createTile(display),
+    stream: new MediaStream(),
+    webrtcUp: false,
+    ice: newIceWatch(),
+    /** mid of the video stream in this subscription, from Janus's attached/updated event. */
+    videoMid: null,
+    layer: createLayerState(initialLevel(measuredDownloadKbps()), now, page.audioOnly ? LEVEL.off : LEVEL.high),
+    appliedLevel: null,
+    /** Substream and temporal layer Janus reported forwarding. */
+    receivedSubstream: null,
+    receivedTemporal: null,
+    slowLinks: 0,
+    previousStats: null,
+    quality: 'good',
+    /** The last 50 level changes, for tests and the benchmark: { at, level }. */
+    history: [],
+  };
   feed.tile.video.srcObject = feed.stream;
   page.feeds.set(feedId, feed);
 
@@ -550,10 +694,18 @@ function subscribe(generation, publisher) {
       console.warn('attaching a subscriber failed', feedId, cause);
       removeFeed(feedId);
     },
+    iceState: (state) => {
+      if (generation !== page.generation) return;
+      watchIce(generation, feed.ice, state, () => feed.handle?.send({ message: { request: 'configure', restart: true } }));
+    },
     webrtcState: (up) => {
       feed.webrtcUp = up;
+      if (up && generation === page.generation) applyLevel(feed, feed.layer.level);
     },
-    slowLink: () => markWeakConnection(),
+    slowLink: () => {
+      feed.slowLinks += 1;
+      markWeakConnection();
+    },
     onmessage: (message, jsep) => {
       if (generation !== page.generation) return;
       if (message.error_code) {
@@ -561,6 +713,7 @@ function subscribe(generation, publisher) {
         removeFeed(feedId);
         return;
       }
+      handleSubscriberEvent(feed, message);
       if (jsep) {
         feed.handle.createAnswer({
           jsep,
@@ -586,6 +739,44 @@ function subscribe(generation, publisher) {
       setTileVideo(feed.tile, false);
     },
   });
+}
+
+/** Records the video mid of a subscription and the layers Janus says it forwards. */
+function handleSubscriberEvent(feed, message) {
+  if (Array.isArray(message.streams)) {
+    const video = message.streams.find((stream) => stream.type === 'video' && stream.active !== false);
+    if (video) feed.videoMid = video.mid;
+  }
+  if (typeof message.substream === 'number') feed.receivedSubstream = message.substream;
+  if (typeof message.temporal === 'number') feed.receivedTemporal = message.temporal;
+}
+
+/** Asks Janus to forward the level's layer of a subscription's video, or no video at level off. */
+function applyLevel(feed, level) {
+  if (!feed.handle || feed.videoMid === null) return;
+  const target = LEVELS[level];
+  const stream = { mid: feed.videoMid, send: target.send };
+  if (target.send) {
+    stream.substream = target.substream;
+    stream.temporal = target.temporal;
+  }
+  feed.handle.send({ message: { request: 'configure', streams: [stream] } });
+  feed.appliedLevel = level;
+  feed.history.push({ at: Date.now(), level: target.name });
+  if (feed.history.length > 50) feed.history.shift();
+  feed.tile.element.dataset.layer = target.name;
+  setTileQuality(feed.tile, feed.quality, level === LEVEL.off && !page.audioOnly);
+}
+
+/** Download throughput the connection check stored in this browser, in kbit/s, if it ran in the last hour. */
+function measuredDownloadKbps() {
+  try {
+    const stored = JSON.parse(globalThis.localStorage?.getItem('hop.networkCheck') ?? 'null');
+    if (stored && Date.now() - stored.at < 3_600_000) return stored.downloadKbps;
+  } catch {
+    // A malformed value counts as no measurement.
+  }
+  return undefined;
 }
 
 function showRemoteTrack(feed, track, on, reason) {
@@ -634,6 +825,200 @@ function markWeakConnection() {
   }, 10_000);
 }
 
+// ---------------------------------------------------------------- recovery
+
+function newIceWatch() {
+  return { state: 'new', downSince: null, timer: undefined };
+}
+
+/**
+ * Follows one peer connection's ICE state. A connection down for
+ * ICE_RESTART_AFTER_MS gets an ICE restart (`restart`), repeated every
+ * ICE_RESTART_INTERVAL_MS, and one still down after FRESH_JOIN_AFTER_MS is
+ * replaced by a fresh join with new join details.
+ */
+function watchIce(generation, watch, state, restart) {
+  watch.state = state;
+  if (state === 'connected' || state === 'completed') {
+    if (watch.downSince !== null) {
+      watch.downSince = null;
+      window.clearTimeout(watch.timer);
+      watch.timer = undefined;
+      noteRecovered();
+    }
+    updateConnectionState();
+    return;
+  }
+  if (state !== 'disconnected' && state !== 'failed') return;
+  watch.downSince ??= Date.now();
+  updateConnectionState();
+  if (watch.timer !== undefined) return;
+  const tick = () => {
+    watch.timer = undefined;
+    if (generation !== page.generation || watch.downSince === null) return;
+    if (Date.now() - watch.downSince >= FRESH_JOIN_AFTER_MS) {
+      scheduleReconnect();
+      return;
+    }
+    page.recovery.iceRestarts += 1;
+    restart();
+    watch.timer = window.setTimeout(tick, ICE_RESTART_INTERVAL_MS);
+  };
+  watch.timer = window.setTimeout(tick, state === 'failed' ? 0 : ICE_RESTART_AFTER_MS);
+}
+
+/** Sends the publisher's ICE restart offer; Janus's answer arrives as a jsep on the publisher handle. */
+function restartPublisherIce() {
+  const handle = page.publisher;
+  handle?.createOffer({
+    iceRestart: true,
+    success: (jsep) => handle.send({ message: { request: 'configure' }, jsep }),
+    error: (error) => console.warn('the ICE restart offer failed', error),
+  });
+}
+
+/** Shows "reconnecting" while any of this page's connections is down, and "joined" again after. */
+function updateConnectionState() {
+  if (page.state !== 'joined' && page.state !== 'reconnecting') return;
+  const watches = [page.publisherIce, ...[...page.feeds.values()].map((feed) => feed.ice)].filter(Boolean);
+  const down = watches.some((watch) => watch.downSince !== null);
+  if (down) setState('reconnecting', TEXT.iceRestarting);
+  else if (page.state === 'reconnecting' && page.reconnectAttempt === 0) setState('joined');
+}
+
+function noteRecovered() {
+  page.recovery.lastRecoveredAt = Date.now();
+  if (page.state === 'reconnecting') showNotice(TEXT.reconnected);
+  window.setTimeout(() => {
+    if (elements.notice.textContent === TEXT.reconnected) showNotice('');
+  }, 4000);
+}
+
+// ---------------------------------------------------------------- link quality
+
+/** Reads the counters the layer policy needs from one peer connection's statistics. */
+async function readStats(pc) {
+  const totals = {
+    packetsReceived: 0,
+    packetsLost: 0,
+    freezes: 0,
+    frameHeight: null,
+    framesDecoded: 0,
+    audioSamples: 0,
+    concealedSamples: 0,
+    audioBytes: 0,
+    videoBytes: 0,
+    rtt: null,
+    remoteLoss: null,
+  };
+  const report = await pc.getStats();
+  report.forEach((entry) => {
+    if (entry.type === 'inbound-rtp') {
+      totals.packetsReceived += entry.packetsReceived ?? 0;
+      totals.packetsLost += Math.max(0, entry.packetsLost ?? 0);
+      if (entry.kind === 'video') {
+        totals.freezes += entry.freezeCount ?? 0;
+        totals.framesDecoded += entry.framesDecoded ?? 0;
+        totals.videoBytes += entry.bytesReceived ?? 0;
+        if (entry.frameHeight) totals.frameHeight = entry.frameHeight;
+      } else if (entry.kind === 'audio') {
+        totals.audioSamples += entry.totalSamplesReceived ?? 0;
+        totals.concealedSamples += entry.concealedSamples ?? 0;
+        totals.audioBytes += entry.bytesReceived ?? 0;
+      }
+    } else if (entry.type === 'candidate-pair' && entry.nominated && entry.state === 'succeeded') {
+      if (typeof entry.currentRoundTripTime === 'number') totals.rtt = entry.currentRoundTripTime;
+    } else if (entry.type === 'remote-inbound-rtp' && entry.kind === 'audio') {
+      if (typeof entry.fractionLost === 'number') totals.remoteLoss = entry.fractionLost;
+      if (typeof entry.roundTripTime === 'number') totals.rtt = entry.roundTripTime;
+    }
+  });
+  return totals;
+}
+
+function startStats() {
+  if (page.statsTimer !== undefined) return;
+  page.statsTimer = window.setInterval(() => {
+    sampleLinks().catch((error) => console.warn('sampling the connection statistics failed', error));
+  }, POLICY.sampleMs);
+}
+
+/** Samples every subscription, moves each to the level its link carries, and rates this page's own uplink. */
+async function sampleLinks() {
+  if (page.state !== 'joined' && page.state !== 'reconnecting') return;
+  const now = Date.now();
+  let videoPausedByLink = false;
+  for (const feed of [...page.feeds.values()]) {
+    const pc = feed.handle?.webrtcStuff?.pc;
+    if (!pc || !feed.webrtcUp) continue;
+    const stats = await readStats(pc);
+    const previous = feed.previousStats;
+    feed.previousStats = stats;
+    feed.latestStats = stats;
+    if (!previous) continue;
+    const received = stats.packetsReceived - previous.packetsReceived;
+    const lost = stats.packetsLost - previous.packetsLost;
+    const sample = {
+      loss: received + lost >= 20 ? Math.max(0, lost) / (received + lost) : null,
+      freezes: stats.freezes - previous.freezes,
+      rtt: stats.rtt,
+      slowLinks: feed.slowLinks,
+    };
+    feed.slowLinks = 0;
+    const level = nextLevel(feed.layer, sample, now);
+    feed.quality = feed.layer.quality;
+    if (level !== feed.appliedLevel) applyLevel(feed, level);
+    else setTileQuality(feed.tile, feed.quality, level === LEVEL.off && !page.audioOnly);
+    if (level === LEVEL.off && !page.audioOnly) videoPausedByLink = true;
+  }
+
+  const pc = page.publisher?.webrtcStuff?.pc;
+  if (pc) {
+    const own = await readStats(pc);
+    page.linkQuality = rateLink(own.remoteLoss, own.rtt);
+    elements.quality.textContent = TEXT.quality[page.linkQuality];
+    elements.quality.dataset.quality = page.linkQuality;
+    if (page.localTile) setTileQuality(page.localTile, page.linkQuality);
+  }
+
+  if (videoPausedByLink && !page.audioOnly && !page.audioOnlyProposed) proposeAudioOnly();
+}
+
+/** Offers audio-only mode once, when the link could not hold the video of a subscription. */
+function proposeAudioOnly() {
+  page.audioOnlyProposed = true;
+  const text = document.createElement('span');
+  text.textContent = TEXT.proposeAudioOnly;
+  const accept = document.createElement('button');
+  accept.type = 'button';
+  accept.textContent = TEXT.acceptAudioOnly;
+  accept.addEventListener('click', () => {
+    setAudioOnly(true);
+  });
+  elements.notice.replaceChildren(text, document.createElement('br'), accept);
+  elements.notice.hidden = false;
+}
+
+/**
+ * Turns audio-only mode on or off: no video is sent (the simulcast encodings
+ * are deactivated) and none is received (every subscription is capped at
+ * level off). The participant stays a publisher in the room, so attendance
+ * and voting see them as before.
+ */
+function setAudioOnly(on) {
+  page.audioOnly = on;
+  page.audioOnlyProposed = false;
+  globalThis.sessionStorage?.setItem('hop.audioOnly', on ? '1' : '');
+  applyPublisherAudioOnly(on);
+  const now = Date.now();
+  for (const feed of page.feeds.values()) {
+    const level = on ? setMaxLevel(feed.layer, LEVEL.off, now) : (feed.layer = createLayerState(initialLevel(measuredDownloadKbps()), now)).level;
+    applyLevel(feed, level);
+  }
+  showNotice(on ? TEXT.audioOnlyActive : '');
+  updateControls();
+}
+
 /**
  * Shows "cancelled" instead of "ended" when the room closed because the
  * meeting was cancelled: asking for join details again returns
@@ -668,6 +1053,8 @@ function updateControls() {
   elements.microphone.setAttribute('aria-pressed', String(audioMuted));
   elements.camera.textContent = videoMuted ? TEXT.cameraOn : TEXT.cameraOff;
   elements.camera.setAttribute('aria-pressed', String(videoMuted));
+  elements.audioOnly.textContent = page.audioOnly ? TEXT.audioOnlyOff : TEXT.audioOnlyOn;
+  elements.audioOnly.setAttribute('aria-pressed', String(page.audioOnly));
   if (page.localTile) {
     page.localTile.microphone.hidden = !audioMuted;
     setTileVideo(page.localTile, !videoMuted && page.localTile.stream.getVideoTracks().length > 0);
@@ -737,6 +1124,7 @@ function leave() {
 elements.microphone.addEventListener('click', toggleMicrophone);
 elements.camera.addEventListener('click', toggleCamera);
 elements.leave.addEventListener('click', leave);
+elements.audioOnly.addEventListener('click', () => setAudioOnly(!page.audioOnly));
 elements.enableSound.addEventListener('click', () => {
   elements.enableSound.hidden = true;
   for (const feed of page.feeds.values()) playTile(feed.tile);
@@ -792,6 +1180,41 @@ window.hop = {
       }),
     );
   },
+  /** Returns, per remote feed, the subscription level, the layer Janus forwards, the decoded frame height and the link quality. */
+  layers() {
+    return [...page.feeds.values()].map((feed) => ({
+      feedId: feed.feedId,
+      display: feed.display,
+      level: LEVELS[feed.layer.level].name,
+      appliedLevel: feed.appliedLevel === null ? null : LEVELS[feed.appliedLevel].name,
+      substream: feed.receivedSubstream,
+      temporal: feed.receivedTemporal,
+      frameHeight: feed.latestStats?.frameHeight ?? null,
+      quality: feed.quality,
+      history: feed.history,
+    }));
+  },
+  /** Returns per remote feed the cumulative audio samples (received, concealed) and video freezes, from getStats(). */
+  async mediaStats() {
+    const feeds = [...page.feeds.values()];
+    return Promise.all(
+      feeds.map(async (feed) => {
+        const pc = feed.handle?.webrtcStuff?.pc;
+        const stats = pc ? await readStats(pc) : null;
+        return { feedId: feed.feedId, display: feed.display, stats };
+      }),
+    );
+  },
+  get recovery() {
+    return { ...page.recovery };
+  },
+  get audioOnly() {
+    return page.audioOnly;
+  },
+  get linkQuality() {
+    return page.linkQuality;
+  },
+  setAudioOnly,
   toggleMicrophone,
   toggleCamera,
   leave,
@@ -805,6 +1228,10 @@ function applyStaticTexts() {
   elements.microphone.textContent = TEXT.muteMicrophone;
   elements.camera.textContent = TEXT.cameraOff;
   elements.leave.textContent = TEXT.leave;
+  elements.audioOnly.textContent = TEXT.audioOnlyOn;
+  const check = document.getElementById('network-check');
+  check.textContent = TEXT.networkCheck;
+  check.href = `/network-check.html${window.location.search}`;
   elements.enableSound.textContent = TEXT.enableSound;
   const language = document.getElementById('language');
   language.textContent = TEXT.switchLanguage;
@@ -840,6 +1267,8 @@ async function start() {
     elements.time.textContent = '';
   }
   updateCount();
+  page.audioOnly = globalThis.sessionStorage?.getItem('hop.audioOnly') === '1';
+  updateControls();
 
   await initJanus();
   if (!Janus.isWebrtcSupported()) {

@@ -1,7 +1,7 @@
 // The meeting form: creates a meeting (/meeting-form.html) or edits one
 // (/meeting-form.html?id=…). It sends POST /api/v1/meetings or PATCH
 // /api/v1/meetings/:id with `onPeopleConflict: "reject"` first, shows clashes and
-// the notice rule's answer, and resends once the organiser confirms.
+// the notice rule's rejection, and resends once the organiser confirms.
 import { errorMessage, language } from './i18n.js';
 import {
   addDays,
@@ -17,11 +17,13 @@ import {
   isOrganiser,
   localParts,
   loadAccount,
+  normaliseTimeFields,
+  parseTime,
   setUpTexts,
   timeZoneOptions,
   toInstant,
 } from './scheduling-common.js';
-import { formatMinutes, s } from './scheduling-texts.js';
+import { formatMinutes, uiTexts } from './scheduling-texts.js';
 
 const WEEKDAY_CODES = ['MO', 'TU', 'WE', 'TH', 'FR', 'SA', 'SU'];
 const REMINDER_CHOICES = [10080, 2880, 1440, 240, 120, 60, 30, 15, 5];
@@ -40,6 +42,8 @@ const state = {
   people: [],
   /** Units invited as a whole by this form, not yet saved. */
   newUnitIds: new Set(),
+  /** The weekday code kept chosen because the series starts on it. */
+  forcedWeekday: null,
   /** The start date the end date was last kept in step with. */
   startDate: '',
   searchTimer: 0,
@@ -58,12 +62,12 @@ function timeZone() {
   return $('time-zone').value || DEFAULT_TIME_ZONE;
 }
 
-/** The start and end instants of the form, or null when a date or time is missing. */
+/** Returns the start and end instants of the form, or null when a date or time is missing or invalid. */
 function formTimes() {
   const startDate = $('start-date').value;
-  const startTime = $('start-time').value;
+  const startTime = parseTime($('start-time').value);
   const endDate = $('end-date').value;
-  const endTime = $('end-time').value;
+  const endTime = parseTime($('end-time').value);
   if (!startDate || !startTime || !endDate || !endTime) return null;
   return { startsAt: toInstant(startDate, startTime, timeZone()), endsAt: toInstant(endDate, endTime, timeZone()) };
 }
@@ -80,7 +84,9 @@ function meetingMinutes() {
 
 function onTimesChanged() {
   const minutes = meetingMinutes();
-  $('duration').textContent = minutes !== null && minutes > 0 ? s().duration(minutes) : '';
+  const times = formTimes();
+  // The date fields show the browser's date format, so the chosen time is also written out as dd/mm/yyyy.
+  $('duration').textContent = times && minutes > 0 ? `${formatRange(times.startsAt, times.endsAt, timeZone())} · ${uiTexts().duration(minutes)}` : '';
   updateWeekdays();
   updateAgendaTotal();
   updateRecurrence();
@@ -119,7 +125,7 @@ function renumberAgenda() {
   updateAgendaTotal();
 }
 
-/** The agenda rows with a title, in order. */
+/** Returns the filled agenda rows, in order. */
 function agendaItems() {
   return [...$('agenda').children]
     .map((row) => ({
@@ -131,7 +137,7 @@ function agendaItems() {
 }
 
 function updateAgendaTotal() {
-  const text = s();
+  const text = uiTexts();
   const items = agendaItems();
   const planned = items.reduce((sum, item) => sum + (Number.isFinite(item.plannedMinutes) ? item.plannedMinutes : 0), 0);
   const minutes = meetingMinutes();
@@ -163,7 +169,7 @@ async function loadRooms() {
 }
 
 function renderRooms() {
-  const text = s();
+  const text = uiTexts();
   const select = $('room');
   const selected = select.value || state.meeting?.place?.meetingRoomId || '';
   const options = [new Option(text.noRoom, '')];
@@ -181,7 +187,7 @@ function renderRooms() {
 }
 
 function updateRoomInfo() {
-  const text = s();
+  const text = uiTexts();
   const online = mode() === 'online';
   $('room').disabled = online;
   const info = $('room-info');
@@ -232,7 +238,7 @@ function addPerson(user) {
 }
 
 function renderPeople() {
-  const text = s();
+  const text = uiTexts();
   const list = $('selected-people');
   const visible = state.people.filter((person) => !(person.removed && !person.existing));
   if (visible.length === 0) {
@@ -280,7 +286,7 @@ function renderPeople() {
 }
 
 async function searchPeople(query) {
-  const text = s();
+  const text = uiTexts();
   const generation = ++state.searchGeneration;
   const status = $('search-status');
   if (query.trim().length < 2) {
@@ -296,7 +302,7 @@ async function searchPeople(query) {
 
 async function showUnitMembers(unitId) {
   const generation = ++state.searchGeneration;
-  $('search-status').textContent = s().loading;
+  $('search-status').textContent = uiTexts().loading;
   const result = await api(`/api/v1/users?unitId=${encodeURIComponent(unitId)}&limit=200`);
   if (generation !== state.searchGeneration) return;
   showPeopleResults(result);
@@ -304,7 +310,7 @@ async function showUnitMembers(unitId) {
 }
 
 function showPeopleResults(result) {
-  const text = s();
+  const text = uiTexts();
   const status = $('search-status');
   if (!result.ok) {
     status.textContent = failureMessage(result);
@@ -329,7 +335,7 @@ function showPeopleResults(result) {
 }
 
 function renderSearchResultsState() {
-  const text = s();
+  const text = uiTexts();
   for (const item of $('people-results').children) {
     const add = item.querySelector('button.add-person');
     if (!add) continue;
@@ -340,7 +346,7 @@ function renderSearchResultsState() {
 }
 
 function renderUnitTree(nodes, container) {
-  const text = s();
+  const text = uiTexts();
   const alreadyInvited = new Set(state.meeting?.invitedUnitIds ?? []);
   container.replaceChildren(
     ...nodes.map((unit) => {
@@ -372,7 +378,7 @@ function renderUnitTree(nodes, container) {
 }
 
 function renderInvitedUnits() {
-  const text = s();
+  const text = uiTexts();
   const existing = state.meeting?.invitedUnitIds ?? [];
   const chips = [
     ...existing.map((id) => {
@@ -439,7 +445,7 @@ function weekdayOfStart() {
 }
 
 function renderWeekdayPicks() {
-  const text = s();
+  const text = uiTexts();
   const checked = new Set([...document.querySelectorAll('#weekdays input:checked')].map((box) => box.value));
   $('weekdays').replaceChildren(
     ...WEEKDAY_CODES.map((code, index) => {
@@ -462,9 +468,12 @@ function updateWeekdays() {
   const startCode = weekdayOfStart();
   for (const box of document.querySelectorAll('#weekdays input')) {
     const isStart = box.value === startCode;
+    // The weekday of the previous start was chosen only because it was the start's.
+    if (box.value === state.forcedWeekday && !isStart) box.checked = false;
     if (isStart) box.checked = true;
     box.disabled = isStart;
   }
+  state.forcedWeekday = startCode;
 }
 
 /** "20261231T165959Z": the end of `date` in `zone`, the last instant an UNTIL on that day allows. */
@@ -527,7 +536,7 @@ function setRule(rule) {
 
 /** Shows the options that fit the chosen repetition, the rule, and the next occurrences. */
 function updateRecurrence() {
-  const text = s();
+  const text = uiTexts();
   const kind = $('recurrence-kind').value;
   $('recurrence-options').hidden = kind === 'none' || kind === 'custom';
   $('custom-rule-label').hidden = kind !== 'custom';
@@ -544,7 +553,7 @@ function updateRecurrence() {
  * at most 200 occurrences or 2 years from the first.
  */
 function renderPreview(rule) {
-  const text = s();
+  const text = uiTexts();
   const list = $('recurrence-preview');
   const note = $('preview-note');
   list.replaceChildren();
@@ -554,6 +563,7 @@ function renderPreview(rule) {
     note.textContent = text.previewUnavailable;
     return;
   }
+
   const zone = timeZone();
   const durationMs = Date.parse(times.endsAt) - Date.parse(times.startsAt);
   const start = localParts(times.startsAt, zone);
@@ -562,6 +572,7 @@ function renderPreview(rule) {
     list.append(element('li', null, formatRange(times.startsAt, times.endsAt, zone)));
     return;
   }
+
   const { RRule } = window.rrule;
   let dates;
   let expander;
@@ -583,6 +594,7 @@ function renderPreview(rule) {
     note.textContent = text.previewInvalid;
     return;
   }
+
   for (const date of dates.slice(0, PREVIEW_SIZE)) {
     const localDate = date.toISOString().slice(0, 10);
     const localTime = date.toISOString().slice(11, 16);
@@ -590,6 +602,7 @@ function renderPreview(rule) {
     const endText = end.slice(0, 10) === localDate ? end.slice(11, 16) : `${formatLongDate(end.slice(0, 10))} ${end.slice(11, 16)}`;
     list.append(element('li', null, `${formatLongDate(localDate)} ${localTime} – ${endText}`));
   }
+
   const notes = [];
   if (dates.length > PREVIEW_SIZE) notes.push(text.previewMore(dates.length - PREVIEW_SIZE));
   if (expander.after(dates.at(-1), false) !== null) notes.push(text.previewCapped);
@@ -599,7 +612,7 @@ function renderPreview(rule) {
 // ---------------------------------------------------------------- reminders
 
 function renderReminderPicks(selected = [1440, 30]) {
-  const text = s();
+  const text = uiTexts();
   const current = $('reminder-picks').children.length
     ? new Set([...document.querySelectorAll('#reminder-picks input:checked')].map((box) => Number(box.value)))
     : new Set(selected);
@@ -622,7 +635,7 @@ function updateReminderPicks() {
   for (const box of document.querySelectorAll('#reminder-picks input')) box.disabled = !custom;
 }
 
-/** The reminder change to send after saving: undefined to send none, null for the default, or the offsets. */
+/** Returns the reminder change to send after saving: undefined to send none, null for the default, or the offsets. */
 function reminderChoice() {
   const choice = document.querySelector('input[name="reminder-mode"]:checked')?.value;
   if (choice === 'keep') return undefined;
@@ -647,7 +660,7 @@ const FIELD_OF_CODE = {
   NOTICE_TOO_SHORT: 'times',
 };
 
-/** The error box of a request field path such as "participants.0.email" or "startsAt". */
+/** Returns the error box of a request field path such as "participants.0.email" or "startsAt". */
 function errorBoxFor(path) {
   const field = String(path).split('.')[0];
   if (['startsAt', 'endsAt', 'timeZone'].includes(field)) return $('error-times');
@@ -665,30 +678,30 @@ function clearErrors() {
 
 function showTopMessage(message, ...extra) {
   const alert = $('form-alert');
-  alert.replaceChildren(element('strong', null, s().errorTop), document.createTextNode(` ${message}`), ...extra);
+  alert.replaceChildren(element('strong', null, uiTexts().errorTop), document.createTextNode(` ${message}`), ...extra);
   alert.scrollIntoView({ block: 'start', behavior: 'instant' });
 }
 
-/** The Vietnamese message of VALIDATION_FAILED names the form's fields; English readers get the API's details. */
+/** Builds the message of VALIDATION_FAILED. In Vietnamese it names the form's fields, and English readers get the API's details. */
 function validationMessage(error) {
   if (language() === 'en' || !Array.isArray(error.details)) return errorMessage({ error });
-  const names = s().fieldNames;
+  const names = uiTexts().fieldNames;
   const labels = [...new Set(error.details.map((detail) => {
     const field = String(detail.path).split('.')[0];
-    if (errorBoxFor(field) === $('error-participants')) return s().sectionParticipants;
-    if (field === 'unitId') return s().unit;
+    if (errorBoxFor(field) === $('error-participants')) return uiTexts().sectionParticipants;
+    if (field === 'unitId') return uiTexts().unit;
     return names[field] ?? field;
   }))];
   return `${error.message} (${labels.join(', ')})`;
 }
 
 /**
- * Shows a failed answer: the API's message at the top and next to the field
+ * Shows a failed response: the API's message at the top and next to the field
  * it concerns, with the clash list, and the offers to mark the meeting urgent
  * or to keep the schedule despite people clashes.
  */
 function showFailure(result, retry) {
-  const text = s();
+  const text = uiTexts();
   if (!result.body?.error) {
     showTopMessage(failureMessage(result));
     return;
@@ -730,16 +743,20 @@ function showFailure(result, retry) {
 
 // ---------------------------------------------------------------- saving
 
-/** Checks what the server would reject anyway, to answer without a round trip. */
+/** Checks what the server would reject anyway, so the person sees it without a request. */
 function checkLocally() {
-  const text = s();
+  const text = uiTexts();
   let ok = true;
   if (!$('title').value.trim()) {
     $('error-title').textContent = text.required;
     $('title').classList.add('invalid');
     ok = false;
   }
-  if (!formTimes()) {
+  const badTime = ['start-time', 'end-time'].some((id) => $(id).value.trim() !== '' && parseTime($(id).value) === null);
+  if (badTime) {
+    $('error-times').textContent = text.invalidTime;
+    ok = false;
+  } else if (!formTimes()) {
     $('error-times').textContent = text.needTimes;
     ok = false;
   }
@@ -779,7 +796,7 @@ function createBody(status, onPeopleConflict) {
   };
 }
 
-/** The PATCH body: only the fields that differ from the meeting as loaded. */
+/** Builds the PATCH body from the fields that differ from the meeting as loaded. */
 function updateBody(onPeopleConflict) {
   const meeting = state.meeting;
   const times = formTimes();
@@ -869,7 +886,7 @@ async function save(intent, options = {}) {
 // ---------------------------------------------------------------- loading
 
 function applyRowTexts(root) {
-  const text = s();
+  const text = uiTexts();
   for (const node of root.querySelectorAll('[data-placeholder]')) {
     node.placeholder = text[node.dataset.placeholder];
     node.setAttribute('aria-label', text[node.dataset.placeholder]);
@@ -881,7 +898,7 @@ function applyRowTexts(root) {
 }
 
 function applyDynamicTexts() {
-  const text = s();
+  const text = uiTexts();
   $('page-title').textContent = isEditing() ? text.formEditTitle : text.formCreateTitle;
   document.title = `${$('page-title').textContent} – hop`;
   for (const node of document.querySelectorAll('[data-text-mode]')) node.textContent = text.modes[node.dataset.textMode];
@@ -912,7 +929,7 @@ async function loadUnits() {
   const mine = new Set((me.ok ? me.body.users.find((user) => user.id === state.user.id)?.memberships ?? [] : []).map((membership) => membership.unitId));
   const choices = state.user.systemRole === 'admin' ? state.units : state.units.filter((unit) => mine.has(unit.id));
   const options = choices.map((unit) => new Option(unit.name, unit.id));
-  if (state.user.systemRole === 'admin') options.unshift(new Option(s().noUnit, ''));
+  if (state.user.systemRole === 'admin') options.unshift(new Option(uiTexts().noUnit, ''));
   $('unit').replaceChildren(...options);
   if (state.meeting) {
     if (![...$('unit').options].some((option) => option.value === (state.meeting.unitId ?? ''))) $('unit').append(new Option(unitName(state.meeting.unitId), state.meeting.unitId ?? ''));
@@ -927,7 +944,7 @@ async function loadUnits() {
 }
 
 function loadMeetingIntoState(meeting) {
-  const text = s();
+  const text = uiTexts();
   state.meeting = meeting;
   state.newUnitIds = new Set();
   state.people = meeting.participants.map((participant) => ({
@@ -964,6 +981,7 @@ function fillForm(meeting) {
   $('end-date').value = end.date;
   $('end-time').value = end.time;
   state.startDate = start.date;
+
   $('urgent').checked = meeting.urgent;
   for (const radio of document.querySelectorAll('input[name="mode"]')) radio.checked = radio.value === meeting.mode;
   $('agenda').replaceChildren();
@@ -971,6 +989,7 @@ function fillForm(meeting) {
   renderWeekdayPicks();
   setRule(meeting.recurrenceRule);
   loadMeetingIntoState(meeting);
+
   $('reminder-keep-label').hidden = false;
   document.querySelector('input[name="reminder-mode"][value="keep"]').checked = true;
   $('back-link').href = `/meeting.html?id=${encodeURIComponent(meeting.id)}`;
@@ -979,13 +998,15 @@ function fillForm(meeting) {
   $('save-schedule').hidden = !draft;
   $('save-changes').hidden = draft;
   if (meeting.status === 'cancelled' || meeting.status === 'ended') {
-    showTopMessage(s().notEditable);
+    showTopMessage(uiTexts().notEditable);
     setBusy(true);
   }
 }
 
 function wireEvents() {
   for (const id of ['start-time', 'end-date', 'end-time', 'time-zone']) $(id).addEventListener('change', onTimesChanged);
+  for (const id of ['start-time', 'end-time']) $(id).addEventListener('input', onTimesChanged);
+  normaliseTimeFields();
   // Moving the start date moves the end date by as many days, so the meeting keeps its length.
   $('start-date').addEventListener('change', () => {
     const start = $('start-date').value;
@@ -996,6 +1017,7 @@ function wireEvents() {
     state.startDate = start;
     onTimesChanged();
   });
+
   $('agenda-add').addEventListener('click', () => addAgendaRow().querySelector('input').focus());
   $('add-guest').addEventListener('click', () => addGuestRow().querySelector('input').focus());
   for (const radio of document.querySelectorAll('input[name="mode"]')) radio.addEventListener('change', updateRoomInfo);
@@ -1006,6 +1028,7 @@ function wireEvents() {
     const query = event.target.value;
     state.searchTimer = window.setTimeout(() => void searchPeople(query), 250);
   });
+
   $('recurrence-kind').addEventListener('change', updateRecurrence);
   for (const id of ['interval', 'until', 'count', 'custom-rule']) $(id).addEventListener('input', updateRecurrence);
   for (const radio of document.querySelectorAll('input[name="recurrence-end"]')) radio.addEventListener('change', updateRecurrence);
@@ -1047,7 +1070,7 @@ async function init() {
     }
     fillForm(result.body);
   } else if (!isOrganiser(state.user)) {
-    showTopMessage(s().organiserOnly);
+    showTopMessage(uiTexts().organiserOnly);
     setBusy(true);
   }
   await loadUnits();

@@ -2,6 +2,7 @@
 // and participants, the occurrences of a series, status changes (schedule,
 // start, end, postpone, cancel, move or cancel one occurrence), reminders and
 // the change history.
+import { mountDocuments } from './documents.js';
 import { errorMessage, language } from './i18n.js';
 import {
   api,
@@ -14,11 +15,13 @@ import {
   isOrganiser,
   localParts,
   loadAccount,
+  normaliseTimeFields,
+  parseTime,
   setUpTexts,
   statusBadges,
   toInstant,
 } from './scheduling-common.js';
-import { formatMinutes, s } from './scheduling-texts.js';
+import { formatMinutes, uiTexts } from './scheduling-texts.js';
 
 const REMINDER_CHOICES = [10080, 2880, 1440, 240, 120, 60, 30, 15, 5];
 
@@ -39,7 +42,7 @@ function myParticipant() {
   return state.meeting?.participants.find((participant) => participant.userId && participant.userId === state.user?.id) ?? null;
 }
 
-/** Whether to offer changes; the server decides in the end and its refusal is shown. */
+/** Tells whether to offer changes. The server decides in the end, and its rejection is shown. */
 function canChange() {
   const role = myParticipant()?.role;
   return isOrganiser(state.user) || role === 'chair' || role === 'secretary';
@@ -58,6 +61,8 @@ async function load() {
   $('detail-status').textContent = '';
   $('detail').hidden = false;
   render();
+  // The server decides who may upload; the form is only left out where no upload can succeed.
+  mountDocuments($('documents'), meetingId, { agenda: state.meeting.agenda, canUpload: !['cancelled', 'ended'].includes(state.meeting.status) });
   await loadHistory();
 }
 
@@ -74,7 +79,7 @@ async function loadHistory() {
 function render() {
   const meeting = state.meeting;
   if (!meeting) return;
-  const text = s();
+  const text = uiTexts();
   document.title = `${meeting.title} – hop`;
   $('meeting-title').textContent = meeting.title;
   const badges = statusBadges(meeting, null);
@@ -113,7 +118,7 @@ function fact(term, value) {
 
 function renderFacts() {
   const meeting = state.meeting;
-  const text = s();
+  const text = uiTexts();
   const zone = meeting.timeZone;
   const place = meeting.place ? [meeting.place.name, meeting.place.location].filter(Boolean).join(' — ') : meeting.mode === 'online' ? text.onlineOnly : null;
   $('facts').replaceChildren(
@@ -130,9 +135,9 @@ function renderFacts() {
   );
 }
 
-/** A short reading of the rules the form builds; other rules are shown as written. */
+/** Describes the rules the form builds in words. Other rules are shown as written. */
 function describeRule(rule) {
-  const text = s();
+  const text = uiTexts();
   const parts = Object.fromEntries(rule.split(';').map((part) => part.split('=')));
   const names = { DAILY: text.recurrenceDaily, WEEKLY: text.recurrenceWeekly, MONTHLY: text.recurrenceMonthly };
   if (!names[parts.FREQ]) return rule;
@@ -149,7 +154,7 @@ function describeRule(rule) {
 
 function renderActions() {
   const meeting = state.meeting;
-  const text = s();
+  const text = uiTexts();
   const actions = [];
   const status = meeting.status;
   const mine = myParticipant();
@@ -183,7 +188,7 @@ function renderActions() {
 
 function renderOccurrences() {
   const meeting = state.meeting;
-  const text = s();
+  const text = uiTexts();
   const series = meeting.recurrenceRule !== null;
   const changeable = series && canChange() && ['scheduled', 'in_progress', 'postponed'].includes(meeting.status);
   $('occurrences').replaceChildren(
@@ -204,7 +209,7 @@ function renderOccurrences() {
 }
 
 function renderHistory() {
-  const text = s();
+  const text = uiTexts();
   const zone = state.meeting?.timeZone ?? 'Asia/Ho_Chi_Minh';
   if (state.changes.length === 0) {
     $('history').replaceChildren(element('li', 'muted', text.noHistory));
@@ -220,12 +225,20 @@ function renderHistory() {
       item.append(element('strong', null, heading.join(' · ')));
       if (occurrence) item.append(element('span', 'muted', formatRange(occurrence.recurrenceId, new Date(Date.parse(occurrence.recurrenceId) + Date.parse(occurrence.endsAt) - Date.parse(occurrence.startsAt)).toISOString(), zone)));
       const fields = element('ul', 'change-fields');
-      const keys = [...new Set([...Object.keys(change.before ?? {}), ...Object.keys(change.after ?? {})])];
+      const occurrenceChange = change.kind.startsWith('occurrence.');
+      // Ids mean nothing to readers, and unchanged values only repeat themselves.
+      const keys = [...new Set([...Object.keys(change.before ?? {}), ...Object.keys(change.after ?? {})])].filter(
+        (key) => key !== 'occurrenceId' && key !== 'id' && JSON.stringify(change.before?.[key]) !== JSON.stringify(change.after?.[key]),
+      );
       for (const key of keys) {
         const label = text.fieldNames[key] ?? key;
-        const before = key in (change.before ?? {}) ? formatValue(key, change.before[key], zone) : null;
-        const after = key in (change.after ?? {}) ? formatValue(key, change.after[key], zone) : null;
-        fields.append(element('li', null, before === null ? `${label}: ${after}` : after === null ? `${label}: ${before}` : `${label}: ${before} → ${after}`));
+        const show = (value) => (occurrenceChange && key === 'status' ? text.occurrenceStatus[value] ?? value : formatValue(key, value, zone));
+        const before = key in (change.before ?? {}) ? show(change.before[key]) : null;
+        const after = key in (change.after ?? {}) ? show(change.after[key]) : null;
+        let line = `${label}: ${before} → ${after}`;
+        if (before === null) line = `${label}: ${after}`;
+        else if (after === null) line = `${label}: ${before}`;
+        fields.append(element('li', null, line));
       }
       if (keys.length) item.append(fields);
       return item;
@@ -234,7 +247,7 @@ function renderHistory() {
 }
 
 function formatValue(key, value, zone) {
-  const text = s();
+  const text = uiTexts();
   if (value === null || value === undefined || value === '') return text.emptyValue;
   if (typeof value === 'boolean') return value ? text.yes : text.no;
   if (typeof value === 'string' && /^\d{4}-\d{2}-\d{2}T/.test(value)) {
@@ -266,13 +279,15 @@ function showSavedNotice() {
   }
   if (saved.id !== meetingId) return;
   sessionStorage.removeItem('hop.saved');
-  const text = s();
+
+  const text = uiTexts();
   const box = $('saved-box');
   const nodes = [element('strong', null, text.saved)];
   for (const warning of saved.warnings ?? []) {
     nodes.push(element('p', 'note', language() === 'en' ? warning.message_en : warning.message));
   }
   if (saved.reminderFailure) nodes.push(element('p', 'error', saved.reminderFailure));
+
   if (saved.links?.length) {
     nodes.push(element('p', null, text.joinLinksHeading));
     const list = element('ul');
@@ -307,7 +322,7 @@ async function applied(result) {
   showAlert('');
   const warnings = result.body.warnings ?? [];
   $('saved-box').hidden = warnings.length === 0;
-  $('saved-box').replaceChildren(element('strong', null, s().actionDone), ...warnings.map((warning) => element('p', 'note', language() === 'en' ? warning.message_en : warning.message)));
+  $('saved-box').replaceChildren(element('strong', null, uiTexts().actionDone), ...warnings.map((warning) => element('p', 'note', language() === 'en' ? warning.message_en : warning.message)));
   render();
   await loadHistory();
 }
@@ -330,7 +345,7 @@ async function scheduleDraft(options) {
 }
 
 function openDialog(kind, occurrence = null) {
-  const text = s();
+  const text = uiTexts();
   const meeting = state.meeting;
   state.dialog = { kind, occurrence };
   const titles = { postpone: text.actionPostpone, cancel: text.actionCancel, move: text.occurrenceMove, 'cancel-occurrence': text.occurrenceCancel };
@@ -350,24 +365,27 @@ function openDialog(kind, occurrence = null) {
   $('action-dialog').showModal();
 }
 
-/** The new times of the dialog: null when all four fields are empty, 'incomplete' when only some are set. */
+/** Reads the new times of the dialog: null when all four fields are empty, 'incomplete' when only some are valid. */
 function dialogTimes() {
-  const values = ['dialog-start-date', 'dialog-start-time', 'dialog-end-date', 'dialog-end-time'].map((id) => $(id).value);
+  const values = ['dialog-start-date', 'dialog-start-time', 'dialog-end-date', 'dialog-end-time'].map((id) => $(id).value.trim());
   if (values.every((value) => !value)) return null;
+  values[1] = parseTime(values[1]);
+  values[3] = parseTime(values[3]);
   if (values.some((value) => !value)) return 'incomplete';
   const zone = state.meeting.timeZone;
   return { startsAt: toInstant(values[0], values[1], zone), endsAt: toInstant(values[2], values[3], zone) };
 }
 
 async function confirmDialog(options = {}) {
-  const text = s();
+  const text = uiTexts();
   const { kind, occurrence } = state.dialog;
   const reason = $('dialog-reason').value.trim();
   const times = dialogTimes();
   if (times === 'incomplete' || (kind === 'move' && times === null)) {
-    $('dialog-alert').replaceChildren(document.createTextNode(text.needTimes));
+    $('dialog-alert').replaceChildren(document.createTextNode(`${text.needTimes} ${text.invalidTime}`));
     return;
   }
+
   const conflictOptions = { onPeopleConflict: options.onPeopleConflict ?? 'reject', ...(options.urgent ? { urgent: true } : {}) };
   let path;
   let body;
@@ -384,6 +402,7 @@ async function confirmDialog(options = {}) {
     path = `/api/v1/meetings/${meetingId}/occurrences/${occurrence.id}/cancel`;
     body = reason ? { reason } : {};
   }
+
   const confirm = $('dialog-confirm');
   confirm.disabled = true;
   const result = await api(path, { method: kind === 'move' ? 'PATCH' : 'POST', body });
@@ -403,7 +422,7 @@ async function confirmDialog(options = {}) {
 // ---------------------------------------------------------------- reminders
 
 function renderReminderPicks() {
-  const text = s();
+  const text = uiTexts();
   const current = new Set([...document.querySelectorAll('#reminder-picks input:checked')].map((box) => Number(box.value)));
   if ($('reminder-picks').children.length === 0) [1440, 30].forEach((minutes) => current.add(minutes));
   $('reminder-picks').replaceChildren(
@@ -421,7 +440,7 @@ function renderReminderPicks() {
 }
 
 async function saveReminders() {
-  const text = s();
+  const text = uiTexts();
   const status = $('reminder-status');
   const custom = document.querySelector('input[name="reminder-mode"]:checked')?.value === 'custom';
   const offsets = custom ? [...document.querySelectorAll('#reminder-picks input:checked')].map((box) => Number(box.value)) : null;
@@ -460,12 +479,13 @@ async function init() {
   $('reminder-save').addEventListener('click', () => void saveReminders());
   $('dialog-confirm').addEventListener('click', () => void confirmDialog());
   $('dialog-close').addEventListener('click', () => $('action-dialog').close());
+  normaliseTimeFields();
 
   if (!meetingId) {
-    showAlert(s().loadFailed);
+    showAlert(uiTexts().loadFailed);
     return;
   }
-  $('detail-status').textContent = s().loading;
+  $('detail-status').textContent = uiTexts().loading;
   state.user = await loadAccount();
   if (!state.user) return;
   await loadNames();

@@ -2,7 +2,7 @@
 // token, the signed-in person, wall-clock dates in a time zone, and error
 // messages of the API in the chosen language.
 import { errorMessage, language, setLanguage } from './i18n.js';
-import { s } from './scheduling-texts.js';
+import { uiTexts } from './scheduling-texts.js';
 
 export const DEFAULT_TIME_ZONE = 'Asia/Ho_Chi_Minh';
 
@@ -14,7 +14,7 @@ export function goToSignIn() {
 
 /**
  * Calls the API and returns `{ ok, status, body }`; `body` is null when the
- * server could not be reached or did not answer JSON. Cookie sessions send
+ * server could not be reached or did not return JSON. Cookie sessions send
  * the CSRF token they got at sign-in with every change.
  */
 export async function api(path, options = {}) {
@@ -38,10 +38,10 @@ export async function api(path, options = {}) {
   return { ok: response.ok, status: response.status, body };
 }
 
-/** The message of a failed call: the API's error message, or the network message when there was no answer. */
+/** The message of a failed call: the API's error message, or the network message when there was no response. */
 export function failureMessage(result) {
   if (result.body?.error) return errorMessage(result.body);
-  return result.status === 0 ? s().networkError : `${s().loadFailed} (HTTP ${result.status})`;
+  return result.status === 0 ? uiTexts().networkError : `${uiTexts().loadFailed} (HTTP ${result.status})`;
 }
 
 /**
@@ -70,7 +70,7 @@ export function isOrganiser(user) {
  */
 export function setUpTexts(pageTitleKey, onChange) {
   const apply = () => {
-    const text = s();
+    const text = uiTexts();
     document.documentElement.lang = language();
     document.title = `${text[pageTitleKey]} – hop`;
     for (const element of document.querySelectorAll('[data-text]')) {
@@ -139,7 +139,7 @@ export function formatLongDate(date) {
 
 /** "Thứ Hai" … "Chủ nhật" (or the English name) of a calendar date. */
 export function weekdayName(date) {
-  return s().weekdays[new Date(`${date}T00:00:00Z`).getUTCDay()];
+  return uiTexts().weekdays[new Date(`${date}T00:00:00Z`).getUTCDay()];
 }
 
 const partFormats = new Map();
@@ -187,6 +187,31 @@ export function toInstant(date, time, timeZone) {
   return new Date(guess).toISOString();
 }
 
+/**
+ * Reads a 24-hour time as people type it ("14:30", "8:05", "0830", "8h30",
+ * "14") and returns it as "HH:MM", or null when it is not a time. Times are
+ * text fields because the browser's own time field shows AM/PM in English locales.
+ */
+export function parseTime(value) {
+  const match = /^(\d{1,2})(?:[:hH.]?(\d{2}))?[hH]?$/.exec(String(value).trim());
+  if (!match) return null;
+  const hour = Number(match[1]);
+  const minute = Number(match[2] ?? '0');
+  if (hour > 23 || minute > 59) return null;
+  return `${String(hour).padStart(2, '0')}:${String(minute).padStart(2, '0')}`;
+}
+
+/** Rewrites each time field in the "HH:MM" form when it loses focus, so people see what will be saved. */
+export function normaliseTimeFields(root = document) {
+  for (const field of root.querySelectorAll('input.time-input')) {
+    field.addEventListener('blur', () => {
+      const time = parseTime(field.value);
+      if (time) field.value = time;
+      field.classList.toggle('invalid', field.value.trim() !== '' && time === null);
+    });
+  }
+}
+
 /** "Thứ Hai, 07/12/2026 08:00 – 10:00" (the end date is written when it differs). */
 export function formatRange(startsAt, endsAt, timeZone) {
   const start = localParts(startsAt, timeZone);
@@ -209,7 +234,7 @@ export function timeZoneOptions(current) {
  * họp, nháp, họp khẩn. Returns elements with the class "badge status-…".
  */
 export function statusBadges(meeting, occurrenceStatus) {
-  const text = s();
+  const text = uiTexts();
   const badges = [];
   const add = (label, kind) => badges.push(element('span', `badge status-${kind}`, label));
   if (occurrenceStatus === 'cancelled' && meeting.status !== 'cancelled') add(text.occurrenceStatus.cancelled, 'cancelled');
@@ -219,20 +244,20 @@ export function statusBadges(meeting, occurrenceStatus) {
   return badges;
 }
 
-/** Copies `value` to the clipboard and says so on `control`; shows the failure instead of hiding it. */
+/** Copies `value` to the clipboard and marks `control` as copied. A failure is shown in `status`, not hidden. */
 export async function copyToClipboard(value, control, status) {
   try {
     await navigator.clipboard.writeText(value);
-    control.textContent = s().copied;
+    control.textContent = uiTexts().copied;
     status.textContent = '';
   } catch {
-    status.textContent = s().copyFailed;
+    status.textContent = uiTexts().copyFailed;
   }
 }
 
-/** Lists room or people clashes of a 409 answer; meetings the caller may not read show as busy. */
+/** Lists the room or people clashes of a 409 response. Meetings the caller may not read show as busy. */
 export function clashList(conflicts, timeZone, withName) {
-  const text = s();
+  const text = uiTexts();
   const list = element('ul', 'clash-list');
   for (const clash of conflicts ?? []) {
     const item = element('li');
@@ -250,12 +275,12 @@ export function clashList(conflicts, timeZone, withName) {
 }
 
 /**
- * What to show under the message of a failed scheduling answer: the clash
+ * Builds what goes under the message of a failed scheduling request: the clash
  * lists, and for PEOPLE_CONFLICT and NOTICE_TOO_SHORT a button that calls
  * `retry` with `{ onPeopleConflict: 'warn' }` or `{ urgent: true }`.
  */
 export function failureDetails(error, timeZone, retry) {
-  const text = s();
+  const text = uiTexts();
   const nodes = [];
   if (error.code === 'MEETING_ROOM_CONFLICT') nodes.push(element('div', null, text.roomClashHeading), clashList(error.details?.conflicts, timeZone, false));
   if (error.code === 'PEOPLE_CONFLICT') {

@@ -153,6 +153,7 @@ const texts = {
     networkError: 'Không kết nối được máy chủ. Kiểm tra mạng và thử lại.',
     required: 'Trường này bắt buộc.',
     needTimes: 'Hãy nhập đủ ngày và giờ bắt đầu, kết thúc.',
+    invalidTime: 'Giờ viết theo dạng 24 giờ, ví dụ 08:00 hoặc 14:30.',
     needParticipants: 'Hãy mời ít nhất một người hoặc một đơn vị.',
     organiserOnly: 'Chỉ quản trị viên và người tổ chức họp của đơn vị tạo được cuộc họp.',
 
@@ -371,6 +372,7 @@ const texts = {
     networkError: 'Cannot reach the server. Check the network and try again.',
     required: 'This field is required.',
     needTimes: 'Enter the start and end date and time.',
+    invalidTime: 'Write times on the 24-hour clock, such as 08:00 or 14:30.',
     needParticipants: 'Invite at least one person or unit.',
     organiserOnly: "Only administrators and the unit's meeting organisers create meetings.",
 
@@ -451,6 +453,6 @@ export function formatMinutes(minutes, lang = language()) {
 }
 
 /** Returns the shared texts of i18n.js merged with the scheduling texts, in the chosen language. */
-export function s() {
+export function uiTexts() {
   return { ...t(), ...texts[language()] };
 }

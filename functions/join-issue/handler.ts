@@ -3,9 +3,10 @@ import { hashInviteKey } from '../../lib/domain/invite-key.ts';
 import { isUuid, toIso } from '../../lib/domain/meetings.ts';
 import { eventSource } from '../../lib/contract/events.ts';
 import { JOIN_TOKEN_TTL_MS, readJoinToken, signJoinToken } from '../../lib/domain/join-token.ts';
-import { provisionRoom, roomRequest } from '../../lib/domain/rooms.ts';
+import { ROOM_BITRATE, ROOM_LAYER_BITRATES, provisionRoom, roomRequest } from '../../lib/domain/rooms.ts';
 import { GUEST_EARLY_ENTRY_MS, GUEST_LATE_ENTRY_MS } from '../../lib/domain/policy.ts';
 import { HopError } from '../../lib/errors.ts';
+import { capacityLimits, checkCapacity, recordRefusal } from '../../lib/domain/media-capacity.ts';
 import { httpFunction } from '../../lib/runtime/function.ts';
 
 const name = 'join-issue';
@@ -79,6 +80,14 @@ export const handler = httpFunction({
     const server = deps.media.server(room.janus_server);
     if (!server) throw new HopError('MEDIA_UNAVAILABLE', { details: { meetingId } });
 
+    // Connection caps: a refused participant gets the reason, and the chair's tools get media.join-refused.
+    const refusal = await checkCapacity(deps.db, { meetingId, participantId: participant.id, janusServer: room.janus_server, roomMax: room.max_connections }, capacityLimits(), deps.now());
+    if (refusal) {
+      await recordRefusal(deps.db, refusal, { meetingId, participantId: participant.id, participantName: participant.name, janusServer: room.janus_server }, eventSource(name), deps.now());
+      deps.log.warn({ fn: name, meetingId, participantId: participant.id, ...refusal }, 'join refused: connection cap reached');
+      throw new HopError(refusal.code, { details: { meetingId, limit: refusal.limit, connected: refusal.connected } });
+    }
+
     // Creating the room again is a no-op when it exists, and brings it back when
     // Janus restarted and lost it (hop's rooms are not permanent), so a restart
     // of Janus does not strand a meeting. Then the new token is added, and the
@@ -112,6 +121,7 @@ export const handler = httpFunction({
         roomId: room.room_id,
         token,
       },
+      media: { bitrate: ROOM_BITRATE, layers: { ...ROOM_LAYER_BITRATES } },
       meeting: {
         title: meeting.title,
         startsAt: toIso(meeting.starts_at),

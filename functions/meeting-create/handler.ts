@@ -32,6 +32,7 @@ import {
 } from '../../lib/domain/scheduling.ts';
 import { HopError } from '../../lib/errors.ts';
 import { httpFunction } from '../../lib/runtime/function.ts';
+import { writeInvitations } from '../../lib/domain/meeting-notices.ts';
 
 const name = 'meeting-create';
 
@@ -140,6 +141,13 @@ export const handler = httpFunction({
       if (scheduling) {
         const event = newEvent('vn.hop.meeting.scheduled.v1', eventDetails(meeting), { source: eventSource(name), subject: meetingId, time: now });
         await appendToOutbox(trx, event, meetingId);
+        // The invitations commit with the meeting, so nobody waits on the bus to be told.
+        await writeInvitations(trx, meetingId, event.id, {
+          source: eventSource(name),
+          now,
+          joinTokenSecret: deps.joinTokenSecret,
+          publicBaseUrl: deps.publicBaseUrl,
+        });
       }
 
       await recordAudit(trx, {

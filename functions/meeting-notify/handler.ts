@@ -7,9 +7,11 @@ import { claimEvent, eventFunction } from '../../lib/runtime/event-function.ts';
 const name = 'meeting-notify';
 
 /**
- * Tells participants about their meetings: the invitation when a meeting is
- * scheduled or they are added, a change notice when it is updated, moved or
- * postponed, a cancellation, and reminders. Each event becomes one
+ * Tells participants about changes to their meetings: the invitation when they
+ * are added, a change notice when it is updated, moved or postponed, a
+ * cancellation, and reminders. The invitations of a newly scheduled meeting
+ * are written by meeting-create and meeting-schedule in their own transaction
+ * (`writeInvitations`). Each event becomes one
  * `vn.hop.notification.requested.v1` per recipient, written with the event's
  * claim in one transaction, so a redelivered event writes nothing twice.
  */
@@ -39,7 +41,6 @@ async function notify(
 export const handler = eventFunction({
   name,
   on: {
-    'vn.hop.meeting.scheduled.v1': (event, deps) => notify(event, deps, [{ kind: 'scheduled' }]),
     'vn.hop.meeting.updated.v1': async (event, deps) => {
       const added = event.data.addedParticipantIds;
       const current = await deps.db.selectFrom('participant').select('id').where('meeting_id', '=', event.data.meetingId).execute();

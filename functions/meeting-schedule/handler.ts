@@ -15,6 +15,7 @@ import {
   type SchedulingWarning,
 } from '../../lib/domain/scheduling.ts';
 import { httpFunction } from '../../lib/runtime/function.ts';
+import { writeInvitations } from '../../lib/domain/meeting-notices.ts';
 
 const name = 'meeting-schedule';
 
@@ -59,6 +60,12 @@ export const handler = httpFunction({
       if (!scheduled) throw new Error(`meeting ${meetingId} is missing inside the transaction that scheduled it`);
       const event = newEvent('vn.hop.meeting.scheduled.v1', eventDetails(scheduled), { source: eventSource(name), subject: meetingId, time: now });
       await appendToOutbox(trx, event, meetingId);
+      await writeInvitations(trx, meetingId, event.id, {
+        source: eventSource(name),
+        now,
+        joinTokenSecret: deps.joinTokenSecret,
+        publicBaseUrl: deps.publicBaseUrl,
+      });
       await recordAudit(trx, {
         principal,
         action: 'meeting.scheduled',

@@ -8,6 +8,7 @@ import { secureHeaders } from 'hono/secure-headers';
 import { decide, type Action, type Principal as PolicyPrincipal } from '../../lib/domain/policy.ts';
 import { errorBody, errorCatalog, type ErrorCode } from '../../lib/errors.ts';
 import { authenticate, clientIp } from '../auth/principal.ts';
+import { mountNetworkCheck } from '../network-check.ts';
 import type { Logger } from '../../lib/log.ts';
 import { BASE64_BODY_HEADER, type FunctionEvent } from '../../lib/runtime/function.ts';
 import type { Invoker } from '../invoker.ts';
@@ -119,6 +120,7 @@ export async function createApp(options: AppOptions): Promise<Hono> {
     }),
   );
 
+  mountNetworkCheck(app, { clientIp, guideFile: path.join(options.rootDir, 'docs/bang-thong-toi-thieu.md') });
   options.extend?.(app);
 
   for (const fn of options.functions) {

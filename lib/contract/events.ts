@@ -139,6 +139,18 @@ const roomProvisionedData = z.object({
   roomId: z.number().int(),
 });
 
+/** A join refused because a connection cap was reached, so the chair can see it (see docs/media.md, "Capacity caps"). */
+const mediaJoinRefusedData = z.object({
+  meetingId: z.uuid(),
+  participantId: z.uuid(),
+  participantName: z.string(),
+  reason: z.enum(['meeting-full', 'server-full']),
+  janusServer: z.string(),
+  /** The cap that was reached and the number of participants connected at the time. */
+  limit: z.number().int(),
+  connected: z.number().int(),
+});
+
 const roomDestroyedData = z.object({
   meetingId: z.uuid(),
   janusServer: z.string(),
@@ -255,6 +267,7 @@ export const eventTypes = {
   'vn.hop.room.provisioned.v1': { topic: topics.media, data: roomProvisionedData },
   'vn.hop.room.destroyed.v1': { topic: topics.media, data: roomDestroyedData },
   'vn.hop.janus.event.v1': { topic: topics.media, data: janusEventData },
+  'vn.hop.media.join-refused.v1': { topic: topics.media, data: mediaJoinRefusedData },
   'vn.hop.directory.unit.upserted.v1': { topic: topics.directory, data: unitUpsertedData },
   'vn.hop.directory.unit.disabled.v1': { topic: topics.directory, data: unitDisabledData },
   'vn.hop.directory.user.upserted.v1': { topic: topics.directory, data: userUpsertedData },

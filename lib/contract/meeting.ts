@@ -188,6 +188,8 @@ export const meetingSchema = z.object({
   recurrenceCountCap: z.number().int().nullable(),
   cancelReason: z.string().nullable(),
   postponeReason: z.string().nullable(),
+  /** Minutes before each occurrence set for this meeting; null means the unit's or hop's default. */
+  reminderOffsetsMinutes: z.array(z.number().int()).nullable(),
   invitedUnitIds: z.array(z.uuid()),
   occurrences: z.array(occurrenceSchema),
 });
@@ -303,6 +305,11 @@ export const joinDetailsSchema = z.object({
     server: z.string(),
     roomId: z.number().int(),
     token: z.string(),
+  }),
+  /** Bitrate caps of the room: the publisher's total and each simulcast layer, in bits per second. */
+  media: z.object({
+    bitrate: z.number().int(),
+    layers: z.object({ high: z.number().int(), medium: z.number().int(), low: z.number().int() }),
   }),
   meeting: z.object({ title: z.string(), startsAt: z.string(), endsAt: z.string(), timeZone: z.string() }),
 });

@@ -159,9 +159,13 @@ function instant(value: string, field: string): Date {
   return parsed;
 }
 
+const knownTimeZones = new Set<string>();
+
 function requireTimeZone(timeZone: string): void {
+  if (knownTimeZones.has(timeZone)) return;
   try {
     new Intl.DateTimeFormat('en-US', { timeZone });
+    knownTimeZones.add(timeZone);
   } catch {
     throw new RangeError(`unknown time zone "${timeZone}"; use an IANA name such as Asia/Ho_Chi_Minh`);
   }
@@ -276,9 +280,26 @@ function utcOffset(minutes: number): IcalUtcOffset {
 const DAY_MS = 24 * 3600_000;
 const MINUTE_MS = 60_000;
 
-/** Finds the offset changes of `timeZone` between `from` and `to` (ms since the epoch), to the minute. */
-function offsetTransitions(timeZone: string, from: number, to: number): { at: number; before: number; after: number }[] {
-  const transitions: { at: number; before: number; after: number }[] = [];
+type Transition = { at: number; before: number; after: number };
+
+/** Recent results of `scanTransitions`. A notice goes to every participant with the same span, so most calls repeat one. */
+const transitionCache = new Map<string, Transition[]>();
+const TRANSITION_CACHE_SIZE = 256;
+
+/** Returns the offset changes of `timeZone` between `from` and `to` (ms since the epoch), to the minute. */
+function offsetTransitions(timeZone: string, from: number, to: number): Transition[] {
+  const key = `${timeZone}|${from}|${to}`;
+  const cached = transitionCache.get(key);
+  if (cached) return cached;
+  const transitions = scanTransitions(timeZone, from, to);
+  if (transitionCache.size >= TRANSITION_CACHE_SIZE) transitionCache.delete(transitionCache.keys().next().value!);
+  transitionCache.set(key, transitions);
+  return transitions;
+}
+
+/** Scans day by day for offset changes, about 730 time-zone lookups for the usual two-year span. */
+function scanTransitions(timeZone: string, from: number, to: number): Transition[] {
+  const transitions: Transition[] = [];
   let previousTime = from;
   let previousOffset = offsetMinutes(new Date(from), timeZone);
   // NOTE: this daily scan misses an offset change that is undone within the same day. No zone
@@ -346,8 +367,15 @@ function buildTimezone(timeZone: string, from: number, to: number): IcalComponen
 }
 
 /** Adds TZNAME when the runtime has a letter abbreviation for the zone (EST, CET). Names such as "GMT+7" are left out. */
+const shortNameFormats = new Map<string, Intl.DateTimeFormat>();
+
 function addZoneName(observance: IcalComponent, timeZone: string, at: number): void {
-  const name = new Intl.DateTimeFormat('en-US', { timeZone, timeZoneName: 'short' })
+  let format = shortNameFormats.get(timeZone);
+  if (!format) {
+    format = new Intl.DateTimeFormat('en-US', { timeZone, timeZoneName: 'short' });
+    shortNameFormats.set(timeZone, format);
+  }
+  const name = format
     .formatToParts(new Date(at))
     .find((part) => part.type === 'timeZoneName')?.value;
   if (name && /^[A-Z]{2,6}$/.test(name) && name !== 'GMT') observance.addPropertyWithValue('tzname', name);
@@ -370,6 +398,7 @@ function foldLines(document: string): string {
 }
 
 function foldLine(line: string): string {
+  if (Buffer.byteLength(line, 'utf8') <= MAX_LINE_OCTETS) return line;
   const chunks: string[] = [];
   let current = '';
   let octets = 0;

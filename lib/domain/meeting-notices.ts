@@ -9,7 +9,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { Transaction } from 'kysely';
-import { appendToOutbox } from '../adapters/db/outbox.ts';
+import { appendManyToOutbox } from '../adapters/db/outbox.ts';
 import type { Database } from '../adapters/db/schema.ts';
 import { DEFAULT_TIME_ZONE, type Meeting } from '../contract/meeting.ts';
 import { newEvent } from '../contract/events.ts';
@@ -102,7 +102,7 @@ export async function writeMeetingNotices(
     .execute();
 
   const base = noticeMeeting(meeting, request);
-  let written = 0;
+  const entries: Parameters<typeof appendManyToOutbox>[1][number][] = [];
   for (const person of people) {
     if (wanted && !wanted.has(person.id)) continue;
     const recipient: NoticeRecipient = {
@@ -143,10 +143,10 @@ export async function writeMeetingNotices(
       },
       { source: context.source, subject: meetingId, time: context.now },
     );
-    await appendToOutbox(trx, event, meetingId);
-    written += 1;
+    entries.push({ event, key: meetingId });
   }
-  return written;
+  await appendManyToOutbox(trx, entries);
+  return entries.length;
 }
 
 /** The template input for a meeting, or for one of its occurrences when `request.occurrenceId` is set. */
@@ -183,4 +183,18 @@ export function stableUuid(name: string): string {
   bytes[8] = (bytes[8]! & 0x3f) | 0x80;
   const hex = bytes.toString('hex');
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+}
+
+/**
+ * Writes the invitations of a meeting being scheduled, in the transaction that
+ * schedules it, so they commit with the `meeting.scheduled` event
+ * `scheduledEventId` and never lag behind it.
+ */
+export function writeInvitations(
+  trx: Transaction<Database>,
+  meetingId: string,
+  scheduledEventId: string,
+  context: Omit<NoticeContext, 'eventId'>,
+): Promise<number> {
+  return writeMeetingNotices(trx, meetingId, { kind: 'scheduled' }, { ...context, eventId: `${scheduledEventId}:scheduled` });
 }

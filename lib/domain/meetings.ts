@@ -49,6 +49,7 @@ export function toMeeting(row: MeetingRow, parts: MeetingParts): Meeting {
     recurrenceCountCap: row.recurrence_count_cap,
     cancelReason: row.cancel_reason,
     postponeReason: row.postpone_reason,
+    reminderOffsetsMinutes: row.reminder_offsets,
     invitedUnitIds: parts.invitedUnitIds,
     occurrences: parts.occurrences.map((o) => ({
       id: o.id,

@@ -274,10 +274,15 @@ function localParts(instant: Date, timeZone: string): LocalParts {
 }
 
 /** UTC offset of `timeZone` at `instant`, written `+07:00`. */
+const offsetFormats = new Map<string, Intl.DateTimeFormat>();
+
 function offsetText(instant: Date, timeZone: string): string {
-  const name =
-    new Intl.DateTimeFormat('en-US', { timeZone, timeZoneName: 'longOffset' }).formatToParts(instant).find((part) => part.type === 'timeZoneName')?.value ??
-    'GMT';
+  let format = offsetFormats.get(timeZone);
+  if (!format) {
+    format = new Intl.DateTimeFormat('en-US', { timeZone, timeZoneName: 'longOffset' });
+    offsetFormats.set(timeZone, format);
+  }
+  const name = format.formatToParts(instant).find((part) => part.type === 'timeZoneName')?.value ?? 'GMT';
   return name === 'GMT' ? '+00:00' : name.slice(3);
 }
 

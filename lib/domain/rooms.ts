@@ -3,14 +3,21 @@ import { newEvent } from '../contract/events.ts';
 import { appendToOutbox } from '../adapters/db/outbox.ts';
 import type { CreateRoomRequest } from '../adapters/media/media.ts';
 import type { Dependencies } from '../runtime/dependencies.ts';
+import { pickServer } from './media-placement.ts';
 
 /**
- * VideoRoom settings until meetings carry their own: up to 100 publishers and
- * a 512 kbit/s cap per publisher (enough for 360p video; 720p wants about
- * 2.5 Mbit/s).
+ * Simulcast layer caps for publishers, in bits per second: 1280×720,
+ * 640×360 and 320×180 (VP8, 30 frames per second with two temporal layers).
+ * The join page sends them as the `maxBitrate` of each encoding.
+ */
+export const ROOM_LAYER_BITRATES = { high: 900_000, medium: 300_000, low: 100_000 } as const;
+
+/**
+ * VideoRoom settings until meetings carry their own: up to 100 publishers,
+ * and a cap per publisher that fits the three simulcast layers and audio.
  */
 export const ROOM_PUBLISHERS = 100;
-export const ROOM_BITRATE = 512_000;
+export const ROOM_BITRATE = ROOM_LAYER_BITRATES.high + ROOM_LAYER_BITRATES.medium + ROOM_LAYER_BITRATES.low + 64_000;
 
 /** Janus shows room descriptions in `list`; keep them short. */
 const MAX_DESCRIPTION_LENGTH = 120;
@@ -78,10 +85,12 @@ export async function provisionRoom(meetingId: string, deps: Dependencies, sourc
     return 'media-off';
   }
 
+  // Least-loaded healthy server (media-placement.ts); a retry keeps the placement already stored.
+  const placement = await pickServer(deps);
   await deps.db
     .updateTable('room')
     .set({
-      janus_server: deps.media.pick().id,
+      janus_server: placement,
       room_id: newRoomId(),
       secret: randomBytes(24).toString('base64url'),
       pin: newPin(),

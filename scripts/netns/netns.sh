@@ -20,6 +20,8 @@
 #   netns.sh cleanup-stale
 #   netns.sh shape ID RATE [BURST [LATENCY]]   e.g. shape 1234-1 120kbit 16kb 300ms
 #   netns.sh unshape ID
+#   netns.sh loss ID PERCENT     random loss of UDP packets arriving on each veth end (0 removes it)
+#   netns.sh cut ID on|off       drops every packet on both veth ends (a cut link) or restores them
 set -euo pipefail
 
 JANUS_ADDRESS=198.18.0.1/30
@@ -111,6 +113,41 @@ unshape_rig() {
   tc -n "hop-b-$id" qdisc del dev veth-b root 2>/dev/null || true
 }
 
+# Random loss with iptables `statistic` (netem is not available on every
+# kernel): UDP packets arriving on each veth end are dropped with probability
+# PERCENT/100, so both directions of the media path lose that share. The
+# rules sit in their own chain, hop-loss, which `loss ID 0` empties.
+loss_rig() {
+  local id=$1 percent=$2 ns dev probability
+  [[ "$percent" =~ ^[0-9]+(\.[0-9]+)?$ ]] || { echo "netns.sh: invalid loss percentage '$percent'" >&2; exit 2; }
+  probability=$(awk -v p="$percent" 'BEGIN { printf "%.4f", p / 100 }')
+  for ns in "hop-j-$id" "hop-b-$id"; do
+    dev=veth-j
+    [ "$ns" = "hop-b-$id" ] && dev=veth-b
+    ip netns exec "$ns" iptables -N hop-loss 2>/dev/null || ip netns exec "$ns" iptables -F hop-loss
+    ip netns exec "$ns" iptables -C INPUT -j hop-loss 2>/dev/null || ip netns exec "$ns" iptables -I INPUT -j hop-loss
+    if [ "$probability" != "0.0000" ]; then
+      ip netns exec "$ns" iptables -A hop-loss -i "$dev" -p udp -m statistic --mode random --probability "$probability" -j DROP
+    fi
+  done
+}
+
+# A cut link: every packet on the browser-side veth end is dropped, both ways.
+cut_rig() {
+  local id=$1 state=$2 ns="hop-b-$1"
+  ip netns exec "$ns" iptables -N hop-cut 2>/dev/null || ip netns exec "$ns" iptables -F hop-cut
+  ip netns exec "$ns" iptables -C INPUT -j hop-cut 2>/dev/null || ip netns exec "$ns" iptables -I INPUT -j hop-cut
+  ip netns exec "$ns" iptables -C OUTPUT -j hop-cut 2>/dev/null || ip netns exec "$ns" iptables -I OUTPUT -j hop-cut
+  case "$state" in
+    on)
+      ip netns exec "$ns" iptables -A hop-cut -i veth-b -j DROP
+      ip netns exec "$ns" iptables -A hop-cut -o veth-b -j DROP
+      ;;
+    off) ;;
+    *) usage ;;
+  esac
+}
+
 command=${1:-}
 case "$command" in
   create) check_id "${2:-}"; create_rig "$2" ;;
@@ -118,5 +155,7 @@ case "$command" in
   cleanup-stale) cleanup_stale ;;
   shape) check_id "${2:-}"; [ -n "${3:-}" ] || usage; shape_rig "$2" "$3" "${4:-}" "${5:-}" ;;
   unshape) check_id "${2:-}"; unshape_rig "$2" ;;
+  loss) check_id "${2:-}"; [ -n "${3:-}" ] || usage; loss_rig "$2" "$3" ;;
+  cut) check_id "${2:-}"; [ -n "${3:-}" ] || usage; cut_rig "$2" "$3" ;;
   *) usage ;;
 esac

@@ -1,8 +1,10 @@
 /**
- * The scheduling screens in headless Chromium on loopback (no media): an
- * organiser signs in, creates a weekly meeting with an agenda and a physical
- * room through the form, finds it in the week and month views, gets the room
- * clash on a second booking, postpones the meeting and cancels one occurrence.
+ * The scheduling screens in headless Chromium on loopback (no media). An
+ * organiser signs in and creates a weekly meeting with an agenda and a
+ * physical room through the form. The test finds it in the week and month
+ * views, books the room a second time to get the clash, confirms a people
+ * clash, marks a short-notice meeting urgent, edits one, postpones the weekly
+ * meeting and cancels one of its occurrences.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
@@ -26,9 +28,12 @@ function addDays(date: string, days: number): string {
   return value.toISOString().slice(0, 10);
 }
 
-/** The first Monday at least 8 days from today in Hà Nội, so the whole first week lies ahead. */
+/**
+ * Returns the first Monday at least 15 days from today in Hà Nội: the whole first week
+ * lies ahead, with more than 3 working days of notice even over Tết.
+ */
 function firstMondayAhead(): string {
-  let date = addDays(localDate(Date.now()), 8);
+  let date = addDays(localDate(Date.now()), 15);
   while (new Date(`${date}T00:00:00Z`).getUTCDay() !== 1) date = addDays(date, 1);
   return date;
 }
@@ -54,7 +59,8 @@ describe('scheduling screens in the browser', { skip: unavailable ?? false, time
   }
 
   before(async () => {
-    hop = await startTestPlatform();
+    // The notice rule of Decision 45/2018/QĐ-TTg is on, as in production, for the urgent offer.
+    hop = await startTestPlatform({ HOP_MIN_NOTICE_WORKING_DAYS: '3' });
     seed = await seedScheduling(hop);
     browser = await chromium.launch({
       executablePath: CHROMIUM_PATH,
@@ -63,6 +69,7 @@ describe('scheduling screens in the browser', { skip: unavailable ?? false, time
     });
     const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, locale: 'vi-VN', timezoneId: ZONE });
     page = await context.newPage();
+    page.setDefaultTimeout(15_000);
     page.on('pageerror', (error) => pageErrors.push(error.message));
   });
 
@@ -94,11 +101,15 @@ describe('scheduling screens in the browser', { skip: unavailable ?? false, time
     await page.fill('#description', 'Đánh giá kết quả tuần, triển khai nhiệm vụ tuần tới.');
     await page.fill('#start-date', monday);
     await page.dispatchEvent('#start-date', 'change');
-    await page.fill('#start-time', '08:00');
+    // Times are typed on the 24-hour clock; "8h" is read as 08:00.
+    await page.fill('#start-time', '8h');
+    await page.press('#start-time', 'Tab');
+    assert.equal(await page.inputValue('#start-time'), '08:00');
     await page.fill('#end-date', monday);
     await page.fill('#end-time', '10:00');
     await page.dispatchEvent('#end-time', 'change');
-    assert.equal(await page.textContent('#duration'), 'Thời lượng: 2 giờ');
+    const day = `${monday.slice(8, 10)}/${monday.slice(5, 7)}/${monday.slice(0, 4)}`;
+    assert.equal(await page.textContent('#duration'), `Thứ Hai, ${day} 08:00 – 10:00 · Thời lượng: 2 giờ`);
 
     await page.check('input[name=mode][value=in_person]');
     await page.waitForFunction(() => (document.getElementById('room') as HTMLSelectElement).options.length > 1);
@@ -163,7 +174,13 @@ describe('scheduling screens in the browser', { skip: unavailable ?? false, time
   });
 
   it('shows the meeting in week and month views', async () => {
+    // The organiser is not invited, so the meeting is on the unit's calendar, not on their own.
     await page.goto(`${hop.baseUrl}/calendar.html?view=week&date=${monday}`);
+    await page.waitForFunction(() => (document.getElementById('whose') as HTMLSelectElement).options.length > 1);
+    await page.locator('#calendar .cal-day').first().waitFor();
+    assert.equal(await page.locator(`#calendar .cal-item[data-meeting-id="${meetingId}"]`).count(), 0);
+    await page.selectOption('#whose', `unit:${seed.units.department}`);
+    await page.waitForURL(new RegExp(`unit=${seed.units.department}`));
     const weekItems = page.locator(`#calendar .cal-item[data-meeting-id="${meetingId}"]`);
     await weekItems.first().waitFor();
     assert.equal(await weekItems.count(), 2, 'Monday and Wednesday of the first week');
@@ -215,6 +232,62 @@ describe('scheduling screens in the browser', { skip: unavailable ?? false, time
     await page.waitForFunction(() => document.documentElement.lang === 'vi');
   });
 
+  it('people clash is confirmed before saving', async () => {
+    await page.goto(`${hop.baseUrl}/meeting-form.html?date=${monday}`);
+    await page.waitForFunction(() => (document.getElementById('unit') as HTMLSelectElement).options.length > 0);
+    await page.fill('#title', 'Làm việc với Viễn thông tỉnh');
+    await page.fill('#start-time', '09:00');
+    await page.fill('#end-time', '11:00');
+    await page.dispatchEvent('#end-time', 'change');
+    await fillPersonSearch('nguyen van hung', 'Nguyễn Văn Hùng');
+    await page.click('#save-schedule');
+
+    const confirm = page.locator('#form-alert button.people-confirm');
+    await confirm.waitFor();
+    const alert = (await page.textContent('#form-alert')) ?? '';
+    assert.match(alert, /Một số người tham dự đã có lịch họp khác trùng thời gian/);
+    assert.match(alert, new RegExp(`Nguyễn Văn Hùng: .*${title}`), 'the clash names the person and the other meeting');
+    const before = await hop.request('GET', '/api/v1/meetings');
+    assert.ok(!JSON.stringify(before.body).includes('Làm việc với Viễn thông tỉnh'), 'nothing is saved before the confirmation');
+
+    await confirm.click();
+    await page.waitForURL(/\/meeting\.html\?id=/);
+    await page.locator('#saved-box .note', { hasText: 'Một số người tham dự đã có lịch họp khác' }).waitFor();
+  });
+
+  it('short notice offers to mark urgent', async () => {
+    const tomorrow = addDays(localDate(Date.now()), 1);
+    await page.goto(`${hop.baseUrl}/meeting-form.html?date=${tomorrow}`);
+    await page.waitForFunction(() => (document.getElementById('unit') as HTMLSelectElement).options.length > 0);
+    await page.fill('#title', 'Họp khẩn ứng phó mưa lũ');
+    await fillPersonSearch('ho van khiem', 'Hồ Văn Khiêm');
+    await page.click('#save-schedule');
+
+    const offer = page.locator('#form-alert button.notice-urgent');
+    await offer.waitFor();
+    assert.match((await page.textContent('#form-alert')) ?? '', /Giấy mời họp phải đến người tham dự trước ít nhất 3 ngày làm việc/);
+    assert.equal(await page.isChecked('#urgent'), false);
+    await offer.click();
+    await page.waitForURL(/\/meeting\.html\?id=/);
+    await page.locator('#meeting-badges .status-urgent').waitFor();
+    assert.equal(await page.textContent('#meeting-badges .status-urgent'), 'Họp khẩn');
+  });
+
+  it('edits the title of a scheduled meeting', async () => {
+    await page.click('#action-edit');
+    await page.waitForURL(/\/meeting-form\.html\?id=/);
+    await page.waitForFunction(() => (document.getElementById('title') as HTMLInputElement).value === 'Họp khẩn ứng phó mưa lũ');
+    assert.equal(await page.isVisible('#save-changes'), true);
+    assert.equal(await page.isVisible('#save-draft'), false);
+    assert.equal(await page.isChecked('#urgent'), true);
+    await page.locator('#selected-people li', { hasText: 'Hồ Văn Khiêm' }).waitFor();
+    await page.fill('#title', 'Họp khẩn ứng phó mưa lũ tại xã Hồng Vân');
+    await page.click('#save-changes');
+    await page.waitForURL(/\/meeting\.html\?id=/);
+    await page.locator('#meeting-title', { hasText: 'Họp khẩn ứng phó mưa lũ tại xã Hồng Vân' }).waitFor();
+    await page.locator('#history li[data-kind="updated"]', { hasText: 'Tên cuộc họp' }).waitFor();
+  });
+
   it('postpones the meeting and cancels one occurrence', async () => {
     await page.goto(`${hop.baseUrl}/meeting.html?id=${meetingId}`);
     await page.locator('#action-postpone').click();
@@ -233,7 +306,7 @@ describe('scheduling screens in the browser', { skip: unavailable ?? false, time
     await page.locator(`#occurrences li[data-occurrence-id="${occurrenceId}"] .status-cancelled`).waitFor();
     await page.locator('#history li[data-kind="occurrence.cancelled"]').waitFor();
 
-    await page.goto(`${hop.baseUrl}/calendar.html?view=week&date=${monday}`);
+    await page.goto(`${hop.baseUrl}/calendar.html?view=week&date=${monday}&unit=${seed.units.department}`);
     const cancelled = page.locator(`.cal-day[data-date="${wednesday}"] .cal-item[data-meeting-id="${meetingId}"]`);
     await cancelled.waitFor();
     assert.match((await cancelled.getAttribute('class')) ?? '', /occurrence-cancelled/);

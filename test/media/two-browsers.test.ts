@@ -196,6 +196,7 @@ describe('two browsers in one room', { skip: unavailable ?? false, timeout: 180_
         displayName: person.name,
         role: person.role,
         janus: { url: SIGNALLING_PATH, server: rig.serverName, roomId: room.roomId, token: person.token },
+        media: { bitrate: room.bitrate, layers: { high: 160_000, medium: 64_000, low: 32_000 } },
         meeting: { title: 'Giao ban tuần', startsAt: '2026-12-07T01:00:00Z', endsAt: '2026-12-07T02:00:00Z', timeZone: 'Asia/Ho_Chi_Minh' },
       });
     }

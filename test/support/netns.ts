@@ -97,6 +97,10 @@ export interface MediaRig {
   shape(options: ShapeOptions): Promise<void>;
   /** Removes the bandwidth limit. */
   unshape(): Promise<void>;
+  /** Drops this percentage of the UDP packets arriving on each veth end, at random (iptables statistic); 0 removes the loss. */
+  setLoss(percent: number): Promise<void>;
+  /** Cuts the link (every packet on the browser-side veth end dropped, both ways) or restores it. */
+  cut(on: boolean): Promise<void>;
   /** Stops every process of the rig by pid and deletes the namespaces and the run folder. */
   teardown(): Promise<void>;
 }
@@ -236,6 +240,12 @@ export async function createMediaRig(options: MediaRigOptions = {}): Promise<Med
       },
       unshape: async () => {
         await execFileAsync('bash', [netnsScript, 'unshape', id]);
+      },
+      setLoss: async (percent) => {
+        await execFileAsync('bash', [netnsScript, 'loss', id, String(percent)]);
+      },
+      cut: async (on) => {
+        await execFileAsync('bash', [netnsScript, 'cut', id, on ? 'on' : 'off']);
       },
       teardown,
     };

@@ -14,24 +14,32 @@ export async function appendToOutbox(
   event: HopEvent,
   key: string,
 ): Promise<void> {
-  const definition = eventTypes[event.type];
-  definition.data.parse(event.data);
+  await appendManyToOutbox(trx, [{ event, key }]);
+}
 
-  const headers: Record<string, string> = {
-    'content-type': 'application/cloudevents+json; charset=utf-8',
-    'ce-type': event.type,
-    'ce-id': event.id,
-  };
-  if (event.traceparent) headers.traceparent = event.traceparent;
+/** Writes several events in one INSERT, in the given order; see `appendToOutbox`. */
+export async function appendManyToOutbox(
+  trx: Transaction<Database> | Kysely<Database>,
+  entries: readonly { event: HopEvent; key: string }[],
+): Promise<void> {
+  if (entries.length === 0) return;
+  const rows = entries.map(({ event, key }) => {
+    const definition = eventTypes[event.type];
+    definition.data.parse(event.data);
 
-  await trx
-    .insertInto('outbox')
-    .values({
+    const headers: Record<string, string> = {
+      'content-type': 'application/cloudevents+json; charset=utf-8',
+      'ce-type': event.type,
+      'ce-id': event.id,
+    };
+    if (event.traceparent) headers.traceparent = event.traceparent;
+    return {
       topic: definition.topic,
       message_key: key,
       event_id: event.id,
       payload: JSON.stringify(event),
       headers: JSON.stringify(headers),
-    })
-    .execute();
+    };
+  });
+  await trx.insertInto('outbox').values(rows).execute();
 }

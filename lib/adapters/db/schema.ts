@@ -82,6 +82,8 @@ export interface RoomTable {
   pin: string | null;
   last_error: string | null;
   updated_at: Timestamp;
+  /** Cap on concurrent participants of this meeting (migration 0012); null uses HOP_MEETING_MAX_CONNECTIONS. */
+  max_connections: ColumnType<number | null, number | null | undefined, number | null>;
 }
 
 export interface OutboxTable {
@@ -622,3 +624,19 @@ export interface DocumentReadTable {
 export type DocumentRow = Selectable<DocumentTable>;
 export type DocumentVersionRow = Selectable<DocumentVersionTable>;
 export type DocumentUploadRow = Selectable<DocumentUploadTable>;
+
+// Media placement and capacity (migration 0012_media_placement). This declaration merges into `Database` above.
+export interface Database {
+  media_server: MediaServerTable;
+}
+
+/** The last health probe of one Janus server, written by media-health. */
+export interface MediaServerTable {
+  id: string;
+  healthy: boolean;
+  rooms: ColumnType<number, number | undefined, number>;
+  participants: ColumnType<number, number | undefined, number>;
+  checked_at: Timestamp;
+  unhealthy_since: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+  last_error: ColumnType<string | null, string | null | undefined, string | null>;
+}

@@ -342,7 +342,7 @@ export interface JanodeMediaCluster extends MediaCluster {
   pick(): JanodeMediaServer;
 }
 
-/** Creates the cluster of Janus servers; rooms go to the first server. */
+/** Creates the cluster of Janus servers; `pick()` returns the first one. */
 export function createJanodeCluster(options: JanodeClusterOptions): JanodeMediaCluster {
   if (options.servers.length === 0) throw new Error('createJanodeCluster: at least one Janus server is required');
   const ids = new Set<string>();
@@ -360,7 +360,7 @@ export function createJanodeCluster(options: JanodeClusterOptions): JanodeMediaC
   return {
     servers: () => [...servers],
     server: (id) => byId.get(id),
-    // NOTE: placement is "first server" until hop has a load measure to balance on.
+    // Room provisioning places rooms with lib/domain/media-placement.ts pickServer(), which reads the stored load.
     pick: () => servers[0] as JanodeMediaServer,
     close: async () => {
       await Promise.all(servers.map((server) => server.close()));

@@ -43,7 +43,7 @@ export interface MediaServer {
 export interface MediaCluster {
   servers(): MediaServer[];
   server(id: string): MediaServer | undefined;
-  /** The server new rooms go to. */
+  /** The first configured server. Room placement uses media-placement.ts pickServer(), which balances on load. */
   pick(): MediaServer;
   close(): Promise<void>;
 }

@@ -10,6 +10,7 @@ import * as notifications from './0008_notifications.ts';
 import * as reminders from './0009_reminders.ts';
 import * as documents from './0010_documents.ts';
 import * as attendance from './0011_attendance.ts';
+import * as mediaPlacement from './0012_media_placement.ts';
 
 /**
  * The ordered migration list. Migrations are imported statically rather than
@@ -28,4 +29,5 @@ export const migrations: Record<string, Migration> = {
   '0009_reminders': reminders,
   '0010_documents': documents,
   '0011_attendance': attendance,
+  '0012_media_placement': mediaPlacement,
 };
