@@ -1,13 +1,13 @@
 /**
  * Janus event-handler traffic for the attendance benchmark. Each attendee's
- * events are the ones Janus 1.1.2 posted for one publisher in
- * functions/attendance-track/fixtures/two-browsers.json (participant 0: its
- * transport, session and publisher handle, the `joined`, ICE/DTLS/media
- * events, `unpublished`, `leaving`, `detached`), with fresh transport,
- * session, handle and feed ids, the attendee's join token, and timestamps
- * moved to the attendee's join and leave times. A session `destroyed` (shape
- * from the same recording) follows the leave, as Janus sends it when the
- * browser's WebSocket closes (`reclaim_session_timeout = 0`).
+ * events are the ones Janus 1.1.2 posted for one publisher (participant 0) in
+ * functions/attendance-track/fixtures/two-browsers.json: its transport,
+ * session and publisher handle events, from `created` and `joined` through the
+ * ICE, DTLS and media events to `unpublished`, `leaving` and `detached`. Each
+ * attendee gets fresh transport, session, handle and feed ids and their own
+ * join token, and the timestamps move to the attendee's join and leave times.
+ * A session `destroyed` follows the leave, as Janus sent for the other
+ * recorded browser when its page closed.
  *
  * The poster sends them as Janus's sample event handler does with
  * `grouping = true`: one POST at a time, each carrying every event queued
@@ -80,7 +80,7 @@ function recordedPublisher(): { template: TemplateEvent[]; ids: { sessionId: num
       phase,
       offsetMicros: (event.timestamp as number) - (anchor.timestamp as number),
       event: structuredClone(event),
-      mark: event === joined ? 'joined' : name === 'leaving' ? 'leaving' : null,
+      mark: markOf(event === joined, name),
     };
   });
   const lastLeave = Math.max(...template.filter((t) => t.phase === 'leave').map((t) => t.offsetMicros));
@@ -88,11 +88,26 @@ function recordedPublisher(): { template: TemplateEvent[]; ids: { sessionId: num
   return { template, ids: { sessionId, handleId, feedId } };
 }
 
-const recording = recordedPublisher();
-/** The recorded publisher sequence that every attendee's events are built from. */
-export const publisherTemplate = recording.template;
+function markOf(isJoined: boolean, pluginEvent: string | undefined): TemplateEvent['mark'] {
+  if (isJoined) return 'joined';
+  return pluginEvent === 'leaving' ? 'leaving' : null;
+}
 
-/** A random 16-digit Janus id, below 2^53 so JSON numbers keep it exact, like the recorded ones. */
+const recording = recordedPublisher();
+
+/**
+ * The recorded events replayed (BENCH_ATTENDANCE_EVENTS): `all`, what
+ * media/janus-config posts today (`events = "all"`), or `attendance`, the event
+ * types attendance-track reads, as `events = "sessions,handles,plugins,core"`
+ * would post them (without WebRTC and media events, so no `last_seen_at`).
+ */
+export const eventMix = process.env.BENCH_ATTENDANCE_EVENTS === 'attendance' ? 'attendance' : 'all';
+const attendanceTypes = new Set([1, 2, 64, 256]);
+
+/** The recorded publisher sequence that every attendee's events are built from. */
+export const publisherTemplate = eventMix === 'all' ? recording.template : recording.template.filter((t) => attendanceTypes.has(t.event.type));
+
+/** Returns a random 16-digit Janus id, below 2^53 so JSON numbers keep it exact, like the recorded ones. */
 export function janusId(): number {
   return 1e15 + randomInt(0, 2 ** 47) * 32 + randomInt(0, 32);
 }
@@ -112,7 +127,7 @@ export function newAttendee(participantId: string, name: string, token: string, 
   };
 }
 
-/** Every event of every attendee, ordered by the time Janus would post it. */
+/** Lists every event of every attendee, ordered by the time Janus would post it. */
 export function schedule(attendees: Attendee[]): ScheduledEvent[] {
   const entries: ScheduledEvent[] = [];
   for (const [index, attendee] of attendees.entries()) {
@@ -124,7 +139,7 @@ export function schedule(attendees: Attendee[]): ScheduledEvent[] {
   return entries.sort((a, b) => a.dueMs - b.dueMs);
 }
 
-/** The Janus timestamp (microseconds since the epoch) of one scheduled event. */
+/** Returns the Janus timestamp (microseconds since the epoch) of one scheduled event. */
 export function eventTimestamp(attendee: Attendee, template: number, burstStartEpochMs: number): number {
   const t = publisherTemplate[template]!;
   const anchorMs = t.phase === 'join' ? attendee.joinAtMs : attendee.leaveAtMs;

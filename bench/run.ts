@@ -8,6 +8,7 @@ import { log } from '../lib/log.ts';
 import { attendanceBench } from './attendance.ts';
 import { documentsBench } from './documents.ts';
 import { remindersBench } from './reminders.ts';
+import { weakLinksBench } from './weak-links.ts';
 import { schedulingBench } from './scheduling.ts';
 import { machineDescription, type BenchResult } from './support.ts';
 
@@ -16,6 +17,7 @@ const benchmarks: Record<string, () => Promise<BenchResult>> = {
   documents: documentsBench,
   scheduling: schedulingBench,
   attendance: attendanceBench,
+  'weak-links': weakLinksBench,
 };
 
 const requested = process.argv.slice(2);

@@ -21,6 +21,14 @@ const envSchema = z.object({
   KAFKA_BROKERS: z.string().optional(),
   KAFKA_CLIENT_ID: z.string().default('hop-gateway'),
   KAFKA_PARTITIONS: z.coerce.number().int().min(1).max(1000).default(6),
+  /** Partitions one consumer (a bridge function's subscription) handles at the same time; defaults to KAFKA_PARTITIONS. */
+  KAFKA_PARTITIONS_CONSUMED_CONCURRENTLY: z.coerce.number().int().min(1).max(1000).optional(),
+  /** How long the broker keeps a silent consumer's partitions, in milliseconds; a restarted gateway waits about this long for them. */
+  KAFKA_SESSION_TIMEOUT_MS: z.coerce.number().int().min(1000).max(300_000).default(10_000),
+  /** Interval between consumer heartbeats, in milliseconds; must be below KAFKA_SESSION_TIMEOUT_MS. */
+  KAFKA_HEARTBEAT_INTERVAL_MS: z.coerce.number().int().min(100).max(100_000).default(1_000),
+  /** Most time between offset commits of a busy consumer, in milliseconds. */
+  KAFKA_COMMIT_INTERVAL_MS: z.coerce.number().int().min(10).max(60_000).default(1_000),
   S3_ENDPOINT: z.string().optional(),
   S3_REGION: z.string().default('us-east-1'),
   S3_BUCKET: z.string().default('hop'),

@@ -28,9 +28,41 @@ const janusEventSchema = z
 
 const janusPostSchema = z.array(janusEventSchema).max(10_000);
 
-/** Returns the Kafka key of a Janus event, its server and session, so one session's events stay in order. */
-function keyOf(event: z.infer<typeof janusEventSchema>, server: string): string {
-  return `${server}:${event.session_id ?? 'server'}`;
+/**
+ * Returns the Kafka key of a Janus event, so that one session's events stay in
+ * order on one partition and the events without a session spread over the
+ * partitions:
+ * - with a session id: `<server>:<session>`;
+ * - VideoRoom events without one (`leaving`, `unpublished`, a room's
+ *   `destroyed`): `<server>:<room>:<feed>`, or `<server>:<room>` without a feed;
+ * - transport events (type 128): `<server>:transport:<transport id>`;
+ * - the rest (core events): `<server>:server`.
+ * Events of one publisher with and without a session id can therefore land on
+ * different partitions; attendance-track does not depend on their order.
+ */
+export function janusEventKey(event: z.infer<typeof janusEventSchema>, server: string): string {
+  if (event.session_id !== undefined) return `${server}:${event.session_id}`;
+  const body = typeof event.event === 'object' && event.event !== null ? (event.event as Record<string, unknown>) : {};
+  if (event.type === 64) {
+    const data = typeof body.data === 'object' && body.data !== null ? (body.data as Record<string, unknown>) : {};
+    const room = idPart(data.room);
+    if (room !== undefined) {
+      const feed = idPart(data.id);
+      return feed === undefined ? `${server}:${room}` : `${server}:${room}:${feed}`;
+    }
+  }
+  if (event.type === 128) {
+    const transport = idPart(body.id);
+    if (transport !== undefined) return `${server}:transport:${transport}`;
+  }
+  return `${server}:server`;
+}
+
+/** Returns a Janus id (a number, or a string when string ids are on) as key text, or undefined for anything else. */
+function idPart(value: unknown): string | undefined {
+  if (typeof value === 'number' && Number.isFinite(value)) return String(value);
+  if (typeof value === 'string' && value.length > 0 && value.length <= 100) return value;
+  return undefined;
 }
 
 /**
@@ -83,7 +115,7 @@ export function mountJanusIntake(app: Hono, bus: Bus, log: Logger, options: Janu
         { server, event },
         { source: `/hop/janus/${server}`, subject: event.session_id !== undefined ? String(event.session_id) : undefined },
       );
-      return { key: keyOf(event, server), value: JSON.stringify(cloudEvent), headers: { 'ce-type': cloudEvent.type, 'ce-id': cloudEvent.id } };
+      return { key: janusEventKey(event, server), value: JSON.stringify(cloudEvent), headers: { 'ce-type': cloudEvent.type, 'ce-id': cloudEvent.id } };
     });
 
     try {

@@ -12,7 +12,7 @@ import { errorBody } from '../lib/errors.ts';
 import { TokenBucketLimiter, rateLimitedResponse } from './auth/rate-limit.ts';
 
 export const NETWORK_CHECK_PATH = '/api/v1/network-check';
-/** Where the page links the minimum-bandwidth guide. */
+/** Path of the minimum-bandwidth guide that the page links. */
 export const GUIDE_PATH = '/help/bandwidth.md';
 /** Largest download or upload of one request, in bytes. */
 export const MAX_TRANSFER_BYTES = 1024 * 1024;

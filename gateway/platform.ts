@@ -96,6 +96,10 @@ export async function startPlatform(config: GatewayConfig, log: Logger = rootLog
           brokers: env.KAFKA_BROKERS.split(',').map((broker) => broker.trim()),
           clientId: env.KAFKA_CLIENT_ID,
           partitions: env.KAFKA_PARTITIONS,
+          partitionsConsumedConcurrently: env.KAFKA_PARTITIONS_CONSUMED_CONCURRENTLY ?? env.KAFKA_PARTITIONS,
+          sessionTimeoutMs: env.KAFKA_SESSION_TIMEOUT_MS,
+          heartbeatIntervalMs: env.KAFKA_HEARTBEAT_INTERVAL_MS,
+          commitIntervalMs: env.KAFKA_COMMIT_INTERVAL_MS,
         })
       : createBus({ kind: 'embedded', db: database.db, partitions: env.KAFKA_PARTITIONS });
     stops.push(() => bus.close());

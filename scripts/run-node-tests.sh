@@ -6,7 +6,7 @@ cd "$(dirname "$0")/.."
 if [ "$#" -gt 0 ]; then
   files=("$@")
 else
-  mapfile -t files < <(find lib functions gateway template test scripts -name '*.test.ts' -not -path '*/node_modules/*' 2>/dev/null | sort)
+  mapfile -t files < <(find lib functions gateway template test scripts web -name '*.test.ts' -not -path '*/node_modules/*' 2>/dev/null | sort)
 fi
 if [ "${#files[@]}" -eq 0 ]; then
   echo "no test files found" >&2

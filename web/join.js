@@ -211,6 +211,8 @@ function formatMeetingTime(meeting) {
 /** Error codes the gateway marks retryable while a room is being prepared or Janus is briefly away. */
 const RETRYABLE_JOIN_ERRORS = new Set(['ROOM_NOT_READY', 'MEDIA_UNAVAILABLE']);
 /** Connection caps reached (lib/domain/media-capacity.ts): the page shows the gateway's message. */
+/** `publish=0` in the page address joins without camera and microphone, to watch and listen only. */
+const WATCH_ONLY = new URLSearchParams(window.location.search).get('publish') === '0';
 const CAPACITY_ERRORS = new Set(['MEETING_FULL', 'MEDIA_SERVER_FULL']);
 const JOIN_RETRY_DELAY_MS = 3000;
 const JOIN_RETRY_LIMIT = 40;
@@ -446,7 +448,7 @@ async function refreshDetailsAndConnect() {
       endMeeting();
       return;
     } else if (CAPACITY_ERRORS.has(body?.error?.code)) {
-      // Full: say so and try again later instead of knocking on Janus.
+      // The meeting or its server is full: show the reason and retry later instead of connecting to Janus.
       showNotice((LANG === 'en' ? body.error.message_en : body.error.message) || TEXT.serverUnreachable);
       scheduleReconnect();
       return;
@@ -519,7 +521,13 @@ function handlePublisherMessage(generation, message, jsep) {
     for (const attendee of message.attendees ?? []) page.present.set(attendee.id, attendee.display ?? '');
     for (const publisher of message.publishers ?? []) page.present.set(publisher.id, publisher.display ?? '');
     updateCount();
-    publish(generation, { audio: true, video: true });
+    if (WATCH_ONLY) {
+      // Watch-only: in the room without camera and microphone.
+      setState('joined');
+      startStats();
+    } else {
+      publish(generation, { audio: true, video: true });
+    }
     for (const publisher of message.publishers ?? []) subscribe(generation, publisher);
   } else if (event === 'destroyed') {
     endMeeting();
@@ -741,7 +749,7 @@ function subscribe(generation, publisher) {
   });
 }
 
-/** Records the video mid of a subscription and the layers Janus says it forwards. */
+/** Records the video mid of a subscription and the layers Janus reports forwarding. */
 function handleSubscriberEvent(feed, message) {
   if (Array.isArray(message.streams)) {
     const video = message.streams.find((stream) => stream.type === 'video' && stream.active !== false);
@@ -867,7 +875,7 @@ function watchIce(generation, watch, state, restart) {
   watch.timer = window.setTimeout(tick, state === 'failed' ? 0 : ICE_RESTART_AFTER_MS);
 }
 
-/** Sends the publisher's ICE restart offer; Janus's answer arrives as a jsep on the publisher handle. */
+/** Sends the publisher's ICE restart offer. The SDP answer of Janus arrives as a jsep on the publisher handle. */
 function restartPublisherIce() {
   const handle = page.publisher;
   handle?.createOffer({
@@ -1215,6 +1223,12 @@ window.hop = {
     return page.linkQuality;
   },
   setAudioOnly,
+  /** Caps every subscription at the named level (off, low-t0, low, medium, high), as audio-only mode caps it at off. */
+  capLevel(name) {
+    const level = LEVELS.findIndex((candidate) => candidate.name === name);
+    if (level < 0) throw new Error(`unknown level ${name}`);
+    for (const feed of page.feeds.values()) applyLevel(feed, setMaxLevel(feed.layer, level, Date.now()));
+  },
   toggleMicrophone,
   toggleCamera,
   leave,

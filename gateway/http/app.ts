@@ -120,8 +120,9 @@ export async function createApp(options: AppOptions): Promise<Hono> {
     }),
   );
 
-  mountNetworkCheck(app, { clientIp, guideFile: path.join(options.rootDir, 'docs/bang-thong-toi-thieu.md') });
   options.extend?.(app);
+  // After extend: clientIp reads the sign-in settings that mountAuth (in extend) installs.
+  mountNetworkCheck(app, { clientIp, guideFile: path.join(options.rootDir, 'docs/bang-thong-toi-thieu.md') });
 
   for (const fn of options.functions) {
     if (!fn.route) continue;

@@ -382,7 +382,6 @@ function addZoneName(observance: IcalComponent, timeZone: string, at: number): v
   else if (name === 'GMT' || name === 'UTC') observance.addPropertyWithValue('tzname', 'UTC');
 }
 
-const encoder = new TextEncoder();
 
 /**
  * Folds content lines at 75 octets of UTF-8 (RFC 5545 section 3.1): the
@@ -397,6 +396,13 @@ function foldLines(document: string): string {
   return `${lines.map(foldLine).join('\r\n')}\r\n`;
 }
 
+/** Bytes of one code point in UTF-8. */
+function utf8Length(codePoint: number): number {
+  if (codePoint < 0x80) return 1;
+  if (codePoint < 0x800) return 2;
+  return codePoint < 0x10000 ? 3 : 4;
+}
+
 function foldLine(line: string): string {
   if (Buffer.byteLength(line, 'utf8') <= MAX_LINE_OCTETS) return line;
   const chunks: string[] = [];
@@ -404,7 +410,7 @@ function foldLine(line: string): string {
   let octets = 0;
   let limit = MAX_LINE_OCTETS;
   for (const char of line) {
-    const size = encoder.encode(char).length;
+    const size = utf8Length(char.codePointAt(0)!);
     if (octets + size > limit) {
       let carry = '';
       // Keep a base letter with the combining marks that follow it.
@@ -417,7 +423,7 @@ function foldLine(line: string): string {
       }
       chunks.push(current);
       current = carry;
-      octets = encoder.encode(carry).length;
+      octets = Buffer.byteLength(carry, 'utf8');
       limit = MAX_LINE_OCTETS - 1;
     }
     current += char;

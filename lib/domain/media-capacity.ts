@@ -19,8 +19,10 @@ export interface CapacityLimits {
 
 /**
  * Defaults: 200 per meeting (the ministry's minimum for online meeting
- * platforms is 40 endpoints in one meeting), and 300 per Janus server, from
- * the capacity estimate in docs/capacity.md.
+ * platforms is 40 endpoints in one meeting) and 300 per Janus server.
+ * NOTE: both count participants, not forwarded streams; docs/capacity.md
+ * shows how to size them for a given server, and these defaults are not
+ * sized for any particular one.
  */
 export const DEFAULT_CAPACITY: CapacityLimits = { meetingMax: 200, serverMax: 300 };
 

@@ -252,7 +252,20 @@ interface LocalParts {
 
 const partFormats = new Map<string, Intl.DateTimeFormat>();
 
+/** Recent results of `localParts`: one notice shows the same few instants to every recipient. */
+const localPartsCache = new Map<string, LocalParts>();
+
 function localParts(instant: Date, timeZone: string): LocalParts {
+  const key = `${timeZone}|${instant.getTime()}`;
+  const cached = localPartsCache.get(key);
+  if (cached) return cached;
+  const parts = computeLocalParts(instant, timeZone);
+  if (localPartsCache.size >= 1024) localPartsCache.delete(localPartsCache.keys().next().value!);
+  localPartsCache.set(key, parts);
+  return parts;
+}
+
+function computeLocalParts(instant: Date, timeZone: string): LocalParts {
   let format = partFormats.get(timeZone);
   if (!format) {
     format = new Intl.DateTimeFormat('en-US', {

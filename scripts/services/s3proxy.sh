@@ -10,6 +10,9 @@
 # Objects are stored as files under ${HOP_RUN_DIR:-.cache/run}/s3proxy/data.
 # Requests must be signed with AWS Signature V4 and the fixed test credentials
 # below; presigned URLs (V4 query authentication) and multipart uploads work.
+# CORS allows every origin (s3proxy.cors-allow-all), so that browsers can PUT
+# upload parts to presigned links from the gateway's origin, as they do to
+# MinIO with a CORS rule for the hop site.
 #
 # Environment: S3_PORT (default 19000), S3PROXY_VERSION (default 4.1.0, which
 # needs Java 17 or newer), S3PROXY_JAVA_OPTS (extra JVM options),
@@ -95,6 +98,7 @@ s3proxy.identity=$ACCESS_KEY_ID
 s3proxy.credential=$SECRET_ACCESS_KEY
 jclouds.provider=filesystem
 jclouds.filesystem.basedir=$DATA_DIR
+s3proxy.cors-allow-all=true
 EOF
 }
 

@@ -4,7 +4,7 @@ import {
   logLevel,
   type Admin,
   type Consumer,
-  type EachMessagePayload,
+  type EachBatchPayload,
   type IHeaders,
   type KafkaMessage,
   type LogEntry,
@@ -27,8 +27,30 @@ export interface KafkaBusOptions {
   pingTimeoutMs?: number;
   /** Maximum time a fetch waits on the broker for new messages, in milliseconds (default 1000). It also bounds how long stop() waits for a fetch. */
   maxWaitTimeInMs?: number;
-  /** Partitions whose messages are handled at the same time within one subscription (default 1). */
+  /** Partitions whose messages are handled at the same time within one subscription (default `partitions`, 6). */
   partitionsConsumedConcurrently?: number;
+  /**
+   * How long the broker keeps a consumer that sends no heartbeat in its group, in
+   * milliseconds (default 10000; kafkajs's own default is 30000). A consumer that
+   * was killed keeps its partitions this long, so a restarted one waits about as
+   * long for them. Brokers accept 6000 to 300000 unless configured otherwise
+   * (`group.min.session.timeout.ms`, `group.max.session.timeout.ms`).
+   */
+  sessionTimeoutMs?: number;
+  /** Interval between a consumer's heartbeats, in milliseconds (default 1000); below `sessionTimeoutMs`. */
+  heartbeatIntervalMs?: number;
+  /**
+   * Most time between offset commits while a partition has messages, in
+   * milliseconds (default 1000). Offsets are also committed at the end of each
+   * fetched batch and before the consumer leaves the group.
+   */
+  commitIntervalMs?: number;
+  /**
+   * Most bytes fetched from one partition at a time (default 65536). kafkajs
+   * fetches the next batches only after every partition has handled its batch,
+   * so this bounds how long a busy partition delays the others.
+   */
+  maxBytesPerPartition?: number;
   /** First wait before a message whose handler threw is delivered again, in milliseconds (default 100). It doubles per attempt. */
   retryBackoffMs?: number;
   /** Maximum wait between deliveries of a failing message, in milliseconds (default 5000). */
@@ -41,9 +63,13 @@ export interface KafkaBusOptions {
  * Publishing uses one idempotent producer (acks=-1, one request in flight per
  * broker) with Kafka's default partitioner (murmur2 of the key), so messages
  * with the same key keep their order. Each subscription is its own consumer
- * in its group, with auto-commit off. An offset is committed only after
- * `handle` resolves. A message whose handler throws is fetched again by
- * seeking back to it, so no later offset of its partition is committed first.
+ * in its group. It handles the partitions assigned to it concurrently
+ * (`partitionsConsumedConcurrently`) and each partition's messages one at a
+ * time. An offset is marked for commit (kafkajs `resolveOffset`) only after
+ * `handle` resolves, and the marked offsets are committed in groups rather
+ * than one broker request per message. A message whose handler throws is
+ * fetched again by seeking back to it, so no later offset of its partition is
+ * committed first.
  */
 export class KafkaBus implements Bus {
   readonly kind = 'kafka' as const;
@@ -59,13 +85,20 @@ export class KafkaBus implements Bus {
 
   constructor(options: KafkaBusOptions) {
     if (options.brokers.length === 0) throw new Error('KafkaBus needs at least one broker address (host:port)');
+    if ((options.heartbeatIntervalMs ?? 1_000) >= (options.sessionTimeoutMs ?? 10_000)) {
+      throw new Error(`KafkaBus heartbeatIntervalMs (${options.heartbeatIntervalMs ?? 1_000}) must be lower than sessionTimeoutMs (${options.sessionTimeoutMs ?? 10_000})`);
+    }
     this.#options = {
       partitions: options.partitions ?? 6,
       replicationFactor: options.replicationFactor ?? 1,
       requestTimeoutMs: options.requestTimeoutMs ?? 30_000,
       pingTimeoutMs: options.pingTimeoutMs ?? 5_000,
       maxWaitTimeInMs: options.maxWaitTimeInMs ?? 1_000,
-      partitionsConsumedConcurrently: options.partitionsConsumedConcurrently ?? 1,
+      partitionsConsumedConcurrently: options.partitionsConsumedConcurrently ?? options.partitions ?? 6,
+      sessionTimeoutMs: options.sessionTimeoutMs ?? 10_000,
+      heartbeatIntervalMs: options.heartbeatIntervalMs ?? 1_000,
+      commitIntervalMs: options.commitIntervalMs ?? 1_000,
+      maxBytesPerPartition: options.maxBytesPerPartition ?? 64 * 1024,
       retryBackoffMs: options.retryBackoffMs ?? 100,
       maxRetryBackoffMs: options.maxRetryBackoffMs ?? 5_000,
     };
@@ -135,6 +168,9 @@ export class KafkaBus implements Bus {
       groupId: options.groupId,
       allowAutoTopicCreation: false,
       maxWaitTimeInMs: this.#options.maxWaitTimeInMs,
+      sessionTimeout: this.#options.sessionTimeoutMs,
+      heartbeatInterval: this.#options.heartbeatIntervalMs,
+      maxBytesPerPartition: this.#options.maxBytesPerPartition,
     });
     const subscription = new KafkaSubscription(consumer, options, this.#options, this.#log, (ended) =>
       this.#subscriptions.delete(ended),
@@ -149,9 +185,14 @@ export class KafkaBus implements Bus {
       // run() resolves once the consumer has joined the group.
       await this.#withTimeout(
         consumer.run({
-          autoCommit: false,
+          // kafkajs commits only the offsets that eachBatch resolved: every
+          // commitIntervalMs, at the end of each batch, when a rebalance starts and
+          // when eachBatch throws.
+          autoCommit: true,
+          autoCommitInterval: this.#options.commitIntervalMs,
+          eachBatchAutoResolve: false,
           partitionsConsumedConcurrently: this.#options.partitionsConsumedConcurrently,
-          eachMessage: (payload) => subscription.eachMessage(payload),
+          eachBatch: (payload) => subscription.eachBatch(payload),
         }),
         `joining group ${options.groupId}`,
       );
@@ -254,7 +295,7 @@ class KafkaSubscription implements Subscription {
   readonly #settings: SubscriptionSettings;
   readonly #log: Logger;
   readonly #onStopped: (subscription: KafkaSubscription) => void;
-  readonly #inFlight = new Set<Promise<void>>();
+  readonly #inFlight = new Set<Promise<boolean>>();
   /** Failed deliveries of the message at the head of each partition, by "topic:partition". */
   readonly #failures = new Map<string, { offset: string; attempts: number }>();
   readonly #stopSignal = new AbortController();
@@ -277,19 +318,30 @@ class KafkaSubscription implements Subscription {
     });
   }
 
-  async eachMessage(payload: EachMessagePayload): Promise<void> {
-    if (this.#stopSignal.signal.aborted) {
-      // Stopping: leave the message uncommitted for the group's next member and
-      // pause the partition so kafkajs ends this batch.
-      payload.pause();
-      return;
-    }
-    const work = this.#process(payload);
-    this.#inFlight.add(work);
-    try {
-      await work;
-    } finally {
-      this.#inFlight.delete(work);
+  /**
+   * Handles one fetched batch of one partition, message by message in offset
+   * order. Each handled message's offset is resolved and its heartbeat sent;
+   * kafkajs commits the resolved offsets. The loop ends early when the
+   * subscription stops, the partition is revoked or sought, or a handler throws.
+   */
+  async eachBatch(payload: EachBatchPayload): Promise<void> {
+    const { batch, resolveOffset, heartbeat, isRunning, isStale, commitOffsetsIfNecessary } = payload;
+    for (const message of batch.messages) {
+      // Stopping: the rest stays uncommitted for the group's next member.
+      if (this.#stopSignal.signal.aborted || !isRunning() || isStale()) return;
+      const work = this.#process(batch.topic, batch.partition, message, heartbeat);
+      this.#inFlight.add(work);
+      let handled: boolean;
+      try {
+        handled = await work;
+      } finally {
+        this.#inFlight.delete(work);
+      }
+      if (!handled) return;
+      resolveOffset(message.offset);
+      // Commits the resolved offsets when commitIntervalMs has passed since the last commit.
+      await commitOffsetsIfNecessary();
+      await heartbeat();
     }
   }
 
@@ -300,8 +352,8 @@ class KafkaSubscription implements Subscription {
 
   async #stop(): Promise<void> {
     this.#stopSignal.abort();
-    // The message in progress finishes and commits before the consumer leaves,
-    // because kafkajs skips commitOffsets once its runner has stopped.
+    // The message in progress finishes first. disconnect() then waits for the
+    // batch to end, and kafkajs commits its resolved offsets before leaving.
     await Promise.allSettled([...this.#inFlight]);
     try {
       await withTimeout(this.#consumer.disconnect(), this.#settings.requestTimeoutMs, 'disconnecting the consumer');
@@ -311,10 +363,22 @@ class KafkaSubscription implements Subscription {
     }
   }
 
-  async #process({ topic, partition, message }: EachMessagePayload): Promise<void> {
+  /**
+   * Calls `handle` for one message and returns whether it succeeded. While the
+   * handler runs, heartbeats go on every heartbeatIntervalMs: kafkajs sends them
+   * only between messages, and a handler (the bridge retries a function for up
+   * to minutes) may run longer than the session timeout. When the handler
+   * throws, the partition is sought back to the message, which ends the batch
+   * and makes the next fetch start there, after a backoff.
+   */
+  async #process(topic: string, partition: number, message: KafkaMessage, heartbeat: () => Promise<void>): Promise<boolean> {
     const busMessage = toBusMessage(topic, partition, message);
     const partitionKey = `${topic}:${partition}`;
 
+    const heartbeats = setInterval(() => {
+      // A rebalance error here is seen again by the heartbeat after the message, which rejoins the group.
+      heartbeat().catch((error: unknown) => this.#log.debug({ err: error, topic, partition }, 'heartbeat during a message failed'));
+    }, this.#settings.heartbeatIntervalMs);
     try {
       await this.#options.handle(busMessage);
     } catch (error) {
@@ -326,22 +390,16 @@ class KafkaSubscription implements Subscription {
         { err: error, topic, partition, offset: message.offset, attempts, retryInMs: delayMs },
         'message handler failed; the message will be delivered again',
       );
-      // kafkajs stops this batch at the seek, and the next fetch of the
-      // partition starts at this message again. Its offset stays uncommitted.
+      // The offset stays unresolved, so it and everything after it stay uncommitted.
       this.#consumer.seek({ topic, partition, offset: message.offset });
       await sleep(delayMs, this.#stopSignal.signal);
-      return;
+      return false;
+    } finally {
+      clearInterval(heartbeats);
     }
 
     this.#failures.delete(partitionKey);
-    // A failed commit is thrown to kafkajs. kafkajs rejoins the group on a
-    // rebalance error and restarts the consumer on other errors, and either
-    // way the message is delivered again (at least once).
-    await withTimeout(
-      this.#consumer.commitOffsets([{ topic, partition, offset: (BigInt(message.offset) + 1n).toString() }]),
-      this.#settings.requestTimeoutMs,
-      `committing offset ${message.offset} of ${topic}/${partition}`,
-    );
+    return true;
   }
 }
 
