@@ -95,17 +95,49 @@ function markOf(isJoined: boolean, pluginEvent: string | undefined): TemplateEve
 
 const recording = recordedPublisher();
 
+/** Janus event types per name of the event handlers' `events` mask (janus.eventhandler.sampleevh.jcfg of Janus 1.1.2). */
+const janusEventTypes: Record<string, number[]> = {
+  sessions: [1],
+  handles: [2],
+  jsep: [8],
+  webrtc: [16],
+  media: [32],
+  plugins: [64],
+  transports: [128],
+  core: [256],
+  external: [1024],
+};
+
+/** Reads the `events` mask that media/janus-config gives Janus's HTTP event handler, as event types. */
+function shippedEventTypes(): { mask: string; types: Set<number> } {
+  const config = readFileSync(new URL('../media/janus-config/janus.eventhandler.sampleevh.jcfg', import.meta.url), 'utf8');
+  const match = /^\s*events\s*=\s*"([^"]*)"/m.exec(config);
+  if (!match) throw new Error('media/janus-config/janus.eventhandler.sampleevh.jcfg has no events = "..." line');
+  const mask = match[1]!;
+  const names = mask.split(',').map((name) => name.trim());
+  if (names.includes('all')) return { mask, types: new Set(Object.values(janusEventTypes).flat()) };
+  const types = new Set<number>();
+  for (const name of names) {
+    if (name === 'none') continue;
+    const known = janusEventTypes[name];
+    if (!known) throw new Error(`unknown Janus event type "${name}" in the sampleevh events mask`);
+    for (const type of known) types.add(type);
+  }
+  return { mask, types };
+}
+
 /**
- * The recorded events replayed (BENCH_ATTENDANCE_EVENTS): `all`, what
- * media/janus-config posts today (`events = "all"`), or `attendance`, the event
- * types attendance-track reads, as `events = "sessions,handles,plugins,core"`
- * would post them (without WebRTC and media events, so no `last_seen_at`).
+ * The recorded events replayed (BENCH_ATTENDANCE_EVENTS): `shipped` (default),
+ * the event types that media/janus-config subscribes the event handler to, or
+ * `all`, every recorded event, as `events = "all"` would post them.
  */
-export const eventMix = process.env.BENCH_ATTENDANCE_EVENTS === 'attendance' ? 'attendance' : 'all';
-const attendanceTypes = new Set([1, 2, 64, 256]);
+export const eventMix = process.env.BENCH_ATTENDANCE_EVENTS === 'all' ? 'all' : 'shipped';
+const shipped = shippedEventTypes();
+/** The `events` mask the replayed traffic corresponds to. */
+export const eventMask = eventMix === 'all' ? 'all' : shipped.mask;
 
 /** The recorded publisher sequence that every attendee's events are built from. */
-export const publisherTemplate = eventMix === 'all' ? recording.template : recording.template.filter((t) => attendanceTypes.has(t.event.type));
+export const publisherTemplate = eventMix === 'all' ? recording.template : recording.template.filter((t) => shipped.types.has(t.event.type));
 
 /** Returns a random 16-digit Janus id, below 2^53 so JSON numbers keep it exact, like the recorded ones. */
 export function janusId(): number {

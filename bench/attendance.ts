@@ -31,16 +31,12 @@ import { loadRegistry } from '../gateway/registry.ts';
 import { topics } from '../lib/contract/topics.ts';
 import { signJoinToken } from '../lib/domain/join-token.ts';
 import { startTestPlatform, type TestPlatform } from '../test/support/platform.ts';
-import { eventMix, eventTimestamp, newAttendee, publisherTemplate, replay, schedule, type Attendee, type ReplayResult } from './attendance-traffic.ts';
+import { eventMask, eventMix, eventTimestamp, newAttendee, publisherTemplate, replay, schedule, type Attendee, type ReplayResult } from './attendance-traffic.ts';
 import { benchDatabase, ms, percentile, type BenchResult } from './support.ts';
 
 const PARTICIPANTS = Number(process.env.BENCH_ATTENDANCE_PARTICIPANTS ?? 5_000);
-/**
- * Attendees of the SIGKILL burst. Its counts are checked only after the consumer
- * has caught up, and at the rate measured for attendance-track (about 150
- * messages/s on the 2-core machine) 5 000 attendees would take over 15 minutes.
- */
-const CRASH_PARTICIPANTS = Number(process.env.BENCH_ATTENDANCE_CRASH_PARTICIPANTS ?? 600);
+/** Attendees of the SIGKILL burst; its counts are checked after the consumer has caught up (at most CRASH_DRAIN_MS). */
+const CRASH_PARTICIPANTS = Number(process.env.BENCH_ATTENDANCE_CRASH_PARTICIPANTS ?? PARTICIPANTS);
 /** Length of the join window and of the leave window, in milliseconds. */
 const WINDOW_MS = Number(process.env.BENCH_ATTENDANCE_WINDOW_SECONDS ?? 60) * 1000;
 const LATENCY_TARGET_MS = 1_000;
@@ -88,7 +84,7 @@ export async function attendanceBench(): Promise<BenchResult> {
   const rows: Row[] = [];
   const notes: string[] = [
     `Traffic: ${PARTICIPANTS} attendees, joins spread at random over ${WINDOW_MS / 1000} s and leaves over the next ${WINDOW_MS / 1000} s, ` +
-      `${publisherTemplate.length} Janus events each (BENCH_ATTENDANCE_EVENTS=${eventMix}, from the recorded publisher's transport, session and handle: ${describeTemplate()}), ` +
+      `${publisherTemplate.length} Janus events each (BENCH_ATTENDANCE_EVENTS=${eventMix}: events = "${eventMask}", from the recorded publisher's transport, session and handle: ${describeTemplate()}), ` +
       'posted in groups one POST at a time as the sample event handler does. Subscriber handles are not replayed.',
     `Latency: POST time (Date.now() before the request) to the start of the first poll (every ${POLL_INTERVAL_MS} ms) that sees the row, on the same clock. ` +
       'A row seen by a poll was committed after the previous poll started and before this one, so each value is an upper bound at most one poll interval plus one query too high.',
@@ -617,7 +613,7 @@ function crashRows(burst: BurstOutcome, crash: CrashRecord): Row[] {
   ];
 }
 
-/** Describes where the burst's messages landed, because the intake keys `leaving` and transport events `<server>:server`. */
+/** Describes where the burst's messages landed on the partitions of hop.media.v1. */
 function keyingNotes(burst: BurstOutcome): string[] {
   const total = burst.partitionCounts.reduce((sum, count) => sum + count, 0);
   const shares = burst.partitionCounts.map((count, partition) => `${partition}: ${count} (${((100 * count) / total).toFixed(0)} %)`).join(', ');
@@ -728,8 +724,9 @@ class ChildBridge {
   /**
    * Starts the gateway again at once, as a process supervisor would, and
    * returns the attempts. A start fails when joining the group takes longer
-   * than the bus's 30 s request time-out while the broker still waits for the
-   * killed member, so a failed start is tried again.
+   * than the bus's 30 s request time-out, so a failed start is tried again.
+   * The broker keeps the killed member for the session timeout
+   * (KAFKA_SESSION_TIMEOUT_MS, 10 s by default) before the new one joins.
    */
   async restart(): Promise<number> {
     for (let attempt = 1; ; attempt++) {

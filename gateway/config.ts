@@ -27,7 +27,7 @@ const envSchema = z.object({
   KAFKA_SESSION_TIMEOUT_MS: z.coerce.number().int().min(1000).max(300_000).default(10_000),
   /** Interval between consumer heartbeats, in milliseconds; must be below KAFKA_SESSION_TIMEOUT_MS. */
   KAFKA_HEARTBEAT_INTERVAL_MS: z.coerce.number().int().min(100).max(100_000).default(1_000),
-  /** Most time between offset commits of a busy consumer, in milliseconds. */
+  /** Maximum time between offset commits of a busy consumer, in milliseconds. */
   KAFKA_COMMIT_INTERVAL_MS: z.coerce.number().int().min(10).max(60_000).default(1_000),
   S3_ENDPOINT: z.string().optional(),
   S3_REGION: z.string().default('us-east-1'),

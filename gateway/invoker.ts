@@ -38,20 +38,23 @@ export class InProcessInvoker implements Invoker {
   readonly #handlers: Map<string, FunctionHandler>;
   readonly #deps: Dependencies;
   readonly #timeoutMs: number;
-  readonly #afterInvoke: () => void;
+  readonly #afterInvoke: (result: FunctionResult | undefined) => void;
 
-  private constructor(handlers: Map<string, FunctionHandler>, deps: Dependencies, timeoutMs: number, afterInvoke: () => void) {
+  private constructor(handlers: Map<string, FunctionHandler>, deps: Dependencies, timeoutMs: number, afterInvoke: (result: FunctionResult | undefined) => void) {
     this.#handlers = handlers;
     this.#deps = deps;
     this.#timeoutMs = timeoutMs;
     this.#afterInvoke = afterInvoke;
   }
 
-  /** Imports every registered function's handler; `afterInvoke` runs after each call (the relay's wake-up). */
+  /**
+   * Imports every registered function's handler. `afterInvoke` runs after each
+   * call (the relay's wake-up), with the result, or undefined when the call failed.
+   */
   static async load(
     functions: RegisteredFunction[],
     deps: Dependencies,
-    options: { rootDir: string; timeoutMs: number; afterInvoke?: () => void },
+    options: { rootDir: string; timeoutMs: number; afterInvoke?: (result: FunctionResult | undefined) => void },
   ): Promise<InProcessInvoker> {
     const handlers = new Map<string, FunctionHandler>();
     for (const fn of functions) {
@@ -67,11 +70,18 @@ export class InProcessInvoker implements Invoker {
     const handler = this.#handlers.get(name);
     if (!handler) throw new FunctionCallError(name, 'not registered');
 
-    const outcome = await withTimeout(
-      invokeHandler(handler, event, this.#deps),
-      this.#timeoutMs,
-      () => new FunctionCallError(name, `timed out after ${this.#timeoutMs} ms`),
-    ).finally(this.#afterInvoke);
+    let outcome: Awaited<ReturnType<typeof invokeHandler>>;
+    try {
+      outcome = await withTimeout(
+        invokeHandler(handler, event, this.#deps),
+        this.#timeoutMs,
+        () => new FunctionCallError(name, `timed out after ${this.#timeoutMs} ms`),
+      );
+    } catch (error) {
+      this.#afterInvoke(undefined);
+      throw error;
+    }
+    this.#afterInvoke('result' in outcome ? outcome.result : undefined);
     if ('error' in outcome) throw new FunctionCallError(name, 'handler failed', outcome.error);
     return outcome.result;
   }

@@ -154,7 +154,7 @@ describe('meeting routes enforce the policy', () => {
 
     const unknown = await as(organiserA, 'POST', '/api/v1/meetings', meetingRequest({ unitId: unitA, invitedUnitIds: ['00000000-0000-4000-8000-000000000000'] }));
     assert.equal(unknown.status, 400);
-    assert.equal(unknown.body.error.code, 'REFERENCED_UNIT_NOT_FOUND');
+    assert.equal(unknown.body.error.code, 'INVITED_UNIT_NOT_FOUND');
   });
 
   test('guest outside window rejected', async () => {

@@ -122,6 +122,7 @@ describe('meeting notifications', { skip: adminUrl ? false : 'TEST_DATABASE_URL 
     const event = calendar.getFirstSubcomponent('vevent')!;
     assert.equal(event.getFirstPropertyValue('sequence'), 0);
     assert.equal(event.getFirstPropertyValue('uid'), `${meeting.id}@hop`);
+    assert.equal(event.getFirstPropertyValue('organizer'), 'mailto:hoa@example.gov.vn', 'the chair organises');
   });
 
   it('join links in notices work', async () => {
@@ -231,6 +232,25 @@ describe('meeting notifications', { skip: adminUrl ? false : 'TEST_DATABASE_URL 
     assert.equal(invalid.body.error.code, 'VALIDATION_FAILED');
     const stranger = await hop.requestAs(null, 'PUT', `/api/v1/meetings/${meeting.id}/reminders`, { offsetsMinutes: [60] });
     assert.equal(stranger.status, 401);
+  });
+
+  it('unit reminder settings apply to its meetings', async () => {
+    const unit = await hop.request('POST', '/api/v1/units', { kind: 'department', name: 'Sở Tư pháp' });
+    assert.equal(unit.status, 201, JSON.stringify(unit.body));
+    const set = await hop.request('PUT', `/api/v1/units/${unit.body.id}/reminders`, { offsetsMinutes: [90] });
+    assert.equal(set.status, 200, JSON.stringify(set.body));
+
+    const meeting = await createMeeting({ unitId: unit.body.id });
+    const planned = await waitFor('reminders planned', async () => {
+      const rows = await hop.platform.database.db.selectFrom('reminder').select('offset_minutes').where('meeting_id', '=', meeting.id).execute();
+      return rows.length > 0 ? rows : undefined;
+    });
+    assert.deepEqual(planned.map((row) => row.offset_minutes), [90]);
+
+    assert.equal((await hop.requestAs(null, 'PUT', `/api/v1/units/${unit.body.id}/reminders`, { offsetsMinutes: [60] })).status, 401);
+    const unknown = await hop.request('PUT', '/api/v1/units/00000000-0000-4000-8000-000000000000/reminders', { offsetsMinutes: [60] });
+    assert.equal(unknown.status, 404);
+    assert.equal(unknown.body.error.code, 'UNIT_NOT_FOUND');
   });
 
   it('invitations commit with the meeting', async () => {

@@ -1,4 +1,3 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import { sql, type Kysely } from 'kysely';
 import type { Bus } from '../lib/adapters/bus/bus.ts';
 import type { Database } from '../lib/adapters/db/schema.ts';
@@ -109,6 +108,26 @@ export class OutboxRelay {
     return rows.length;
   }
 
+  /**
+   * Waits `delay` ms, or less when woken or stopped. The timer and the abort
+   * listener end with the wait, so frequent wake-ups leave none behind.
+   */
+  #idle(delay: number): Promise<void> {
+    const stopping = this.#stopping.signal;
+    if (stopping.aborted) return Promise.resolve();
+    return new Promise<void>((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        stopping.removeEventListener('abort', done);
+        this.#wake = null;
+        resolve();
+      };
+      const timer = setTimeout(done, delay);
+      stopping.addEventListener('abort', done, { once: true });
+      this.#wake = done;
+    });
+  }
+
   async #run(): Promise<void> {
     const { log, idleIntervalMs } = this.#options;
     let failures = 0;
@@ -128,11 +147,7 @@ export class OutboxRelay {
       if (published > 0) continue;
 
       const delay = failures > 0 ? Math.min(30_000, idleIntervalMs * 2 ** Math.min(failures, 7)) : idleIntervalMs;
-      await new Promise<void>((resolve) => {
-        this.#wake = resolve;
-        sleep(delay, undefined, { signal: this.#stopping.signal }).then(resolve, resolve);
-      });
-      this.#wake = null;
+      await this.#idle(delay);
     }
     log.info({ published: this.#published }, 'outbox relay stopped');
   }

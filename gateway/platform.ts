@@ -9,6 +9,7 @@ import { createBus } from '../lib/adapters/bus/create-bus.ts';
 import { migrateToLatest, openDatabase, type DatabaseHandle } from '../lib/adapters/db/database.ts';
 import { createJanodeCluster, type JanodeMediaCluster } from '../lib/adapters/media/janode-media.ts';
 import { janusInstalled, startJanus, type JanusProcess } from '../lib/adapters/media/janus-process.ts';
+import { LocalStorage } from '../lib/adapters/storage/local-storage.ts';
 import type { ObjectStorage } from '../lib/adapters/storage/storage.ts';
 import { log as rootLog, type Logger } from '../lib/log.ts';
 import type { Dependencies } from '../lib/runtime/dependencies.ts';
@@ -28,6 +29,9 @@ import { createSmtpSender } from '../lib/adapters/notify/smtp.ts';
 import { lockDataDir } from './data-dir-lock.ts';
 import { loadRegistry } from './registry.ts';
 import { mountLocalStorage, openStorage, readOrCreateSecret } from './storage.ts';
+
+/** Maximum delay between a function call that may have written to the outbox and the relay's next pass, in milliseconds. */
+const WAKE_DELAY_MS = 10;
 
 export const repositoryRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -126,14 +130,22 @@ export async function startPlatform(config: GatewayConfig, log: Logger = rootLog
       documentMaxBytes: env.HOP_DOCUMENT_MAX_BYTES,
       documentLinkSeconds: env.HOP_DOCUMENT_LINK_SECONDS,
     };
+    let wakeTimer: NodeJS.Timeout | null = null;
     const invoker: Invoker = env.OPENFAAS_URL
       ? new OpenFaasInvoker(env.OPENFAAS_URL, env.HOP_FUNCTION_TIMEOUT_MS, log)
       : await InProcessInvoker.load(functions, deps, {
           rootDir: repositoryRoot,
           timeoutMs: env.HOP_FUNCTION_TIMEOUT_MS,
-          afterInvoke: () => {
-            relay?.wake();
-            deliveryWorker?.wake();
+          afterInvoke: (result) => {
+            // An event skipped by its function (202) wrote nothing. The wake-ups of a
+            // busy bridge are merged, so the relay and the delivery worker look at most
+            // every WAKE_DELAY_MS instead of once per call.
+            if (result?.status === 202 && (result.body as { skipped?: unknown } | null)?.skipped === true) return;
+            wakeTimer ??= setTimeout(() => {
+              wakeTimer = null;
+              relay?.wake();
+              deliveryWorker?.wake();
+            }, WAKE_DELAY_MS).unref();
           },
         });
 
@@ -246,6 +258,8 @@ export async function startPlatform(config: GatewayConfig, log: Logger = rootLog
     const port = typeof address === 'object' && address ? address.port : env.PORT;
     const url = env.PUBLIC_BASE_URL ?? `http://${env.HOST === '0.0.0.0' ? '127.0.0.1' : env.HOST}:${port}`;
     deps.publicBaseUrl ??= url;
+    // Without PUBLIC_BASE_URL, local storage links must name the bound port (PORT=0 picks a free one).
+    if (!env.PUBLIC_BASE_URL && storage instanceof LocalStorage) storage.setPublicBaseUrl(url);
 
     return {
       summary: {

@@ -187,6 +187,30 @@ export const errorCatalog = {
     vi: 'Máy chủ hình ảnh và âm thanh của cuộc họp đã hết chỗ, nên chưa vào được. Người chủ trì đã được báo; vui lòng thử lại sau ít phút.',
     en: 'The meeting\'s Janus server has reached its cap on concurrent connections; the chair has been told. Retry in a few minutes.',
   },
+  INVITED_UNIT_NOT_FOUND: {
+    status: 400,
+    retryable: false,
+    vi: 'Đơn vị được mời họp không có trong danh bạ. Hãy chọn lại đơn vị từ danh sách.',
+    en: 'A unit invited to the meeting is not in the directory; pick the unit from the list again.',
+  },
+  USERNAME_INVALID: {
+    status: 400,
+    retryable: false,
+    vi: 'Tên đăng nhập không hợp lệ: cần từ 3 đến 64 ký tự, chỉ gồm chữ cái không dấu a-z, chữ số, dấu chấm, gạch dưới, gạch ngang hoặc @, và bắt đầu bằng chữ cái hoặc chữ số.',
+    en: 'Invalid user name: use 3 to 64 characters of a-z, 0-9, ".", "_", "-" or "@", starting with a letter or digit.',
+  },
+  USERNAME_TAKEN: {
+    status: 409,
+    retryable: false,
+    vi: 'Tên đăng nhập này đã có người dùng. Hãy chọn tên khác.',
+    en: 'Another person already has this user name.',
+  },
+  PASSWORD_TOO_WEAK: {
+    status: 400,
+    retryable: false,
+    vi: 'Mật khẩu chưa đạt yêu cầu; xem các lý do được nêu.',
+    en: 'The password breaks the password policy; see the listed rules.',
+  },
   JOIN_TOKEN_INVALID: {
     status: 401,
     retryable: false,

@@ -9,7 +9,7 @@ export const log: Logger = pino({
   level: process.env.LOG_LEVEL ?? (process.env.NODE_ENV === 'test' ? 'warn' : 'info'),
   base: { service: process.env.HOP_SERVICE ?? 'hop' },
   redact: {
-    paths: ['secret', 'pin', 'token', '*.secret', '*.pin', '*.token', 'room.secret', 'headers.authorization'],
+    paths: ['secret', 'pin', 'token', 'password', '*.secret', '*.pin', '*.token', '*.password', 'room.secret', 'headers.authorization'],
     censor: '[redacted]',
   },
 });

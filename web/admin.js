@@ -67,6 +67,44 @@ function disableButton(path, reload) {
   return button;
 }
 
+/** Opens the dialog that gives a person a user name and password for local sign-in. */
+function accountButton(user) {
+  const button = document.createElement('button');
+  button.type = 'button';
+  button.className = 'link';
+  button.textContent = t().setAccount;
+  button.addEventListener('click', () => {
+    const dialog = document.getElementById('account-dialog');
+    const form = document.getElementById('account-form');
+    form.reset();
+    form.dataset.userId = user.id;
+    document.getElementById('account-person').textContent = user.displayName;
+    document.getElementById('account-error').textContent = '';
+    dialog.showModal();
+  });
+  return button;
+}
+
+async function saveAccount(event) {
+  event.preventDefault();
+  const form = event.target;
+  const data = new FormData(form);
+  const error = document.getElementById('account-error');
+  error.textContent = '';
+  const result = await api(`/api/v1/users/${form.dataset.userId}/account`, {
+    method: 'PUT',
+    body: JSON.stringify({ username: String(data.get('username') ?? ''), password: String(data.get('password') ?? '') }),
+  });
+  if (!result.ok) {
+    // The password policy lists each broken rule in the details.
+    const rules = Array.isArray(result.body?.error?.details) ? result.body.error.details.map((rule) => (language() === 'en' ? rule.message_en : rule.message)).filter(Boolean) : [];
+    error.textContent = [errorMessage(result.body), ...rules].join(' ');
+    return;
+  }
+  document.getElementById('account-dialog').close();
+  alert(t().accountSaved(result.body.username));
+}
+
 async function loadUsers() {
   const q = new FormData(document.getElementById('search')).get('q') ?? '';
   const result = await api(`/api/v1/users${q ? `?q=${encodeURIComponent(String(q))}` : ''}`);
@@ -82,7 +120,7 @@ async function loadUsers() {
       const units = user.memberships.map((membership) => unitName(membership.unitId)).filter(Boolean).join(', ');
       meta.textContent = [user.email, units, t().roleNames[user.systemRole], user.disabledAt ? t().disabled : null].filter(Boolean).join(' · ');
       item.append(name, meta);
-      if (!user.disabledAt) item.append(disableButton(`/api/v1/users/${user.id}/disable`, loadUsers));
+      if (!user.disabledAt) item.append(accountButton(user), disableButton(`/api/v1/users/${user.id}/disable`, loadUsers));
       return item;
     }),
   );
@@ -114,6 +152,7 @@ async function init() {
   document.getElementById('signed-in-as').textContent = me.body.user.displayName;
   if (me.body.user.systemRole !== 'admin') {
     document.getElementById('admin-error').textContent = t().adminOnly;
+    for (const section of document.querySelectorAll('main section')) section.hidden = true;
     return;
   }
 
@@ -139,6 +178,8 @@ async function init() {
     void submit(event.target, '/api/v1/users', body, 'user-error', loadUsers);
   });
   document.getElementById('search').addEventListener('input', () => void loadUsers());
+  document.getElementById('account-form').addEventListener('submit', (event) => void saveAccount(event));
+  document.getElementById('account-cancel').addEventListener('click', () => document.getElementById('account-dialog').close());
 
   await loadUnits();
   await loadUsers();

@@ -105,7 +105,10 @@ async function loadAccount() {
 async function loadUnits(user) {
   const select = document.getElementById('unit');
   const result = await api('/api/v1/units');
-  const units = result.ok ? result.body.units.filter((unit) => !unit.disabledAt) : [];
+  const active = result.ok ? result.body.units.filter((unit) => !unit.disabledAt) : [];
+  // Organisers schedule only for their own units; admins for any.
+  const mine = new Set(user?.unitIds ?? []);
+  const units = user?.systemRole === 'admin' ? active : active.filter((unit) => mine.has(unit.id));
   const options = units.map((unit) => new Option(unit.name, unit.id));
   if (user?.systemRole === 'admin' || units.length === 0) options.unshift(new Option(t().noUnit, ''));
   select.replaceChildren(...options);
@@ -159,7 +162,7 @@ async function loadMeetings() {
         item.append(attendance);
       }
 
-      if (meeting.status === 'scheduled') {
+      if (['scheduled', 'postponed', 'draft'].includes(meeting.status)) {
         const cancel = document.createElement('button');
         cancel.type = 'button';
         cancel.className = 'link danger';

@@ -299,8 +299,9 @@ function uploadForm(meetingId, agenda, documentId, onDone) {
 /**
  * Fills `container` with the documents of a meeting and an upload form, and
  * refreshes the list while versions are being processed. `options.agenda` is
- * the meeting's agenda for choosing an item; `options.canUpload` hides the
- * form for people who may only read.
+ * the meeting's agenda for choosing an item. The upload forms appear when the
+ * list's `canUpload` (the server's policy) allows it, unless `options.canUpload`
+ * is false, as for a cancelled or ended meeting.
  */
 export function mountDocuments(container, meetingId, options = {}) {
   const agenda = options.agenda ?? [];
@@ -309,6 +310,16 @@ export function mountDocuments(container, meetingId, options = {}) {
   const errorBox = element('p', { className: 'error' });
   const search = element('input', { type: 'search', placeholder: text().search });
   let timer = null;
+  let newDocumentForm = null;
+
+  // Made at the first list that allows uploads and then only hidden, so that an upload running in it keeps its progress.
+  function showUploadForm(allowed) {
+    if (allowed && !newDocumentForm) {
+      newDocumentForm = uploadForm(meetingId, agenda, null, refresh);
+      container.append(newDocumentForm);
+    }
+    if (newDocumentForm) newDocumentForm.hidden = !allowed;
+  }
 
   async function refresh() {
     const query = search.value.trim() ? `?q=${encodeURIComponent(search.value.normalize('NFC').trim())}` : '';
@@ -319,6 +330,8 @@ export function mountDocuments(container, meetingId, options = {}) {
     }
     const t = text();
     const documents = result.body.documents;
+    const mayUpload = options.canUpload !== false && result.body.canUpload === true;
+    showUploadForm(mayUpload);
     status.textContent = documents.length === 0 ? t.none : '';
     list.replaceChildren(
       ...documents.map((document) => {
@@ -337,7 +350,7 @@ export function mountDocuments(container, meetingId, options = {}) {
           for (const version of older) history.append(versionLine(meetingId, document, version, errorBox, refresh));
           item.append(history);
         }
-        if (options.canUpload !== false) {
+        if (mayUpload) {
           const more = element('details', {}, element('summary', { textContent: t.newVersion }), uploadForm(meetingId, agenda, document.id, refresh));
           item.append(more);
         }
@@ -354,7 +367,6 @@ export function mountDocuments(container, meetingId, options = {}) {
   });
   const heading = element('h3', { textContent: text().documents });
   container.replaceChildren(heading, search, status, errorBox, list);
-  if (options.canUpload !== false) container.append(uploadForm(meetingId, agenda, null, refresh));
   void refresh();
   return { refresh };
 }

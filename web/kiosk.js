@@ -14,6 +14,10 @@ function applyTexts() {
 
 async function refresh() {
   clearTimeout(timer);
+  if (!/^[0-9a-f-]{36}$/i.test(roomId)) {
+    document.getElementById('error').textContent = at().kioskNoRoom;
+    return;
+  }
   const result = await api(`/api/v1/meeting-rooms/${roomId}/check-in-code`);
   let wait = 10_000;
   if (result.ok) {

@@ -41,7 +41,9 @@ export const handler = httpFunction({
       }),
     );
 
-    const file = `diem-danh-${occurrence.id.slice(0, 8)}-${new Date(occurrence.starts_at).toISOString().slice(0, 10)}`;
+    // The date in the file name is the meeting's own day, in Vietnam time (en-CA formats as YYYY-MM-DD).
+    const day = new Intl.DateTimeFormat('en-CA', { timeZone: 'Asia/Ho_Chi_Minh', year: 'numeric', month: '2-digit', day: '2-digit' }).format(new Date(occurrence.starts_at));
+    const file = `diem-danh-${occurrence.id.slice(0, 8)}-${day}`;
     if (format === 'csv') {
       return {
         body: attendanceCsv(report),

@@ -111,6 +111,7 @@ describe('attendance-track replays', { skip }, () => {
     const outcome = await invokeHandler(handler, { method: 'POST', path: '/', query: {}, headers: {}, body: cloudEvent, params: {}, principal: { kind: 'anonymous' } }, deps());
     assert.ok('result' in outcome, `handler threw: ${'error' in outcome ? String(outcome.error) : ''}`);
     assert.ok([200, 202].includes(outcome.result.status), `handler answered ${outcome.result.status} ${JSON.stringify(outcome.result.body)}`);
+    return outcome.result.status;
   }
 
   async function runSettle() {
@@ -361,6 +362,38 @@ describe('attendance-track replays', { skip }, () => {
     assert.equal((await intervals(m.meetingId, m.participants[1]!))[0]!.endedAt, plus(m.start, 18 * MINUTE).toISOString());
     const open = await db.selectFrom('attendance_connection').select('feed_id').where('meeting_id', '=', m.meetingId).where('left_at', 'is', null).execute();
     assert.equal(open.length, 0, 'no phantom presence after the restart');
+  });
+
+  test('unused events skipped without a claim', async () => {
+    const m = await meeting(new Date(Date.now() - 60 * MINUTE));
+    now = m.start;
+    const device = publisher(m, 0);
+    await m.session(device.sessionId, 0, m.start);
+    const joinedAt = plus(m.start, MINUTE);
+    assert.equal(await deliver(m, device.joined(joinedAt)), 200);
+
+    const jsep = { ...find((e) => e.type === 8), session_id: Number(device.sessionId), timestamp: micros(plus(joinedAt, 200)) };
+    const transport = { ...find((e) => e.type === 128), timestamp: micros(plus(joinedAt, 300)) };
+    const attached = { ...find((e) => e.type === 2 && e.event.name === 'attached'), session_id: Number(device.sessionId), timestamp: micros(plus(joinedAt, 400)) };
+    const skippedIds: string[] = [];
+    for (const event of [jsep, transport, attached, device.media(plus(joinedAt, 5_000))]) {
+      const id = randomUUID();
+      skippedIds.push(id);
+      assert.equal(await deliver(m, event, id), 202, `type ${(event as JanusEvent).type} is skipped`);
+    }
+    const claimed = await db.selectFrom('processed_event').select('event_id').where('event_id', 'in', skippedIds).execute();
+    assert.equal(claimed.length, 0, 'skipped events leave no processed_event row');
+
+    const lastSeen = async () => {
+      const row = await db.selectFrom('attendance_connection').select('last_seen_at').where('meeting_id', '=', m.meetingId).executeTakeFirstOrThrow();
+      return new Date(row.last_seen_at!).toISOString();
+    };
+    assert.equal(await lastSeen(), joinedAt.toISOString(), 'a sign of life 5 s after the join changes nothing');
+    const mediaId = randomUUID();
+    assert.equal(await deliver(m, device.media(plus(joinedAt, 15_000)), mediaId), 200);
+    assert.equal(await lastSeen(), plus(joinedAt, 15_000).toISOString(), 'a sign of life 15 s after the join moves last_seen_at');
+    const mediaClaim = await db.selectFrom('processed_event').select('event_id').where('event_id', '=', mediaId).execute();
+    assert.equal(mediaClaim.length, 0, 'a sign of life needs no claim');
   });
 
   test('meeting end closes open intervals', async () => {

@@ -74,7 +74,14 @@ export const handler = httpFunction({
       .orderBy('o.id')
       .limit(MAX_ITEMS + 1);
     if (userId) {
-      select = select.where('m.id', 'in', (eb) => eb.selectFrom('participant').select('participant.meeting_id').where('participant.user_id', '=', userId));
+      // A person's calendar: meetings they are invited to and meetings they scheduled.
+      const personId = userId;
+      select = select.where((eb) =>
+        eb.or([
+          eb('m.id', 'in', eb.selectFrom('participant').select('participant.meeting_id').where('participant.user_id', '=', personId)),
+          eb('m.created_by', '=', personId),
+        ]),
+      );
     }
     if (filter.unit) select = select.where('m.unit_id', '=', filter.unit);
     if (filter.room) select = select.where('m.meeting_room_id', '=', filter.room);

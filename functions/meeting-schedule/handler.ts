@@ -53,7 +53,7 @@ export const handler = httpFunction({
       const clashes = await findPeopleClashes(trx, principal, await directoryParticipants(trx, meetingId), ranges, meetingId);
       warnings.push(...peopleClashWarnings(clashes, body.onPeopleConflict));
       const first = ranges.find((range) => range.endsAt.getTime() > now.getTime());
-      if (first) await checkNotice(deps.db, deps, { startsAt: first.startsAt, timeZone: meeting.time_zone, urgent, now });
+      if (first) await checkNotice(trx, deps, { startsAt: first.startsAt, timeZone: meeting.time_zone, urgent, now });
 
       await trx.updateTable('meeting').set({ status: 'scheduled', urgent, updated_at: now }).where('id', '=', meetingId).execute();
       const scheduled = await loadMeeting(trx, meetingId);

@@ -4,13 +4,9 @@ import type { Database, SystemRole } from '../../lib/adapters/db/schema.ts';
 import { checkPasswordPolicy, hashPassword, maxPasswordLength, needsRehash, verifyDummyPassword, verifyPassword } from '../../lib/domain/passwords.ts';
 import { foldForSearch, normalizeName } from '../../lib/domain/text-search.ts';
 
-/** User names: 3 to 64 characters of a-z, 0-9, dot, underscore, hyphen and @, starting with a letter or digit. */
-const usernamePattern = /^[a-z0-9][a-z0-9._@-]{2,63}$/;
+import { normaliseUsername, usernamePattern } from '../../lib/domain/local-accounts.ts';
 
-/** Folds a user name as it is stored: NFC, trimmed, lower case. */
-export function normaliseUsername(username: string): string {
-  return username.normalize('NFC').trim().toLowerCase();
-}
+export { normaliseUsername };
 
 export type AccountProblem = 'username-invalid' | 'display-name-invalid' | 'password-weak' | 'username-taken';
 

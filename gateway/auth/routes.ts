@@ -67,13 +67,10 @@ export function mountAuth(app: Hono, options: MountAuthOptions): AuthRuntime {
   app.get('/api/v1/auth/me', requirePrincipal(), (c) => me(c, runtime));
 
   // Every write of the API counts against the caller's and the address's budget;
-  // sign-in has its own, stricter limiter above.
-  // Hono's `/path/*` also matches `/path` itself, so one pattern per prefix counts each request once.
+  // sign-in and sign-out have their own, stricter limiter above.
   const writeLimit = writeRateLimit(runtime);
-  app.use('/api/v1/meetings/*', writeLimit);
-  app.use('/api/v1/units/*', writeLimit);
-  app.use('/api/v1/users/*', writeLimit);
-  app.use('/api/v1/admin/api-keys/*', csrfProtection(), requireAdmin(), writeLimit);
+  app.use('/api/v1/*', async (c, next) => (c.req.path.startsWith('/api/v1/auth/') ? next() : writeLimit(c, next)));
+  app.use('/api/v1/admin/api-keys/*', csrfProtection(), requireAdmin());
   app.post('/api/v1/admin/api-keys', (c) => createKey(c, runtime));
   app.get('/api/v1/admin/api-keys', async (c) => c.json({ apiKeys: await listApiKeys(runtime.db) }));
   app.delete('/api/v1/admin/api-keys/:id', (c) => revokeKey(c, runtime));
@@ -208,9 +205,17 @@ async function me(c: Context, runtime: AuthRuntime) {
     .where('app_user.id', '=', principal.userId)
     .executeTakeFirst();
   if (!user) return errorResponse(c, 'SESSION_INVALID');
+  const memberships = await runtime.db.selectFrom('membership').select('unit_id').where('user_id', '=', user.id).execute();
   return c.json({
     kind: 'user',
-    user: { id: user.id, username: user.username, displayName: user.display_name, email: user.email, systemRole: user.system_role },
+    user: {
+      id: user.id,
+      username: user.username,
+      displayName: user.display_name,
+      email: user.email,
+      systemRole: user.system_role,
+      unitIds: memberships.map((membership) => membership.unit_id),
+    },
     sessionId: principal.sessionId,
     csrfToken: result.csrfToken,
   });

@@ -2,6 +2,7 @@ import { randomUUID, timingSafeEqual } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { serveStatic } from '@hono/node-server/serve-static';
+import type { HttpBindings } from '@hono/node-server';
 import { Hono, type Context } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { secureHeaders } from 'hono/secure-headers';
@@ -90,7 +91,9 @@ export async function createApp(options: AppOptions): Promise<Hono> {
     c.set('requestId' as never, requestId as never);
     const started = performance.now();
     await next();
-    c.header('x-request-id', requestId);
+    // A route that wrote the response itself (local storage links) has sent its headers already. Setting one
+    // here would make @hono/node-server 2.1 write the head again, fail, log the error and destroy the socket.
+    if (!(c.env as Partial<HttpBindings> | undefined)?.outgoing?.headersSent) c.header('x-request-id', requestId);
     const status = c.res.status;
     const line = { requestId, method: c.req.method, path: c.req.path, status, ms: Math.round(performance.now() - started) };
     // A 503 from /readyz reports a dependency, not a failure of this request.

@@ -35,6 +35,7 @@ export const auditActions = [
   'user.created',
   'user.updated',
   'user.disabled',
+  'user.account-set',
   'api-key.created',
   'api-key.revoked',
   'webhook-endpoint.created',

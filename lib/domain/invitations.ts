@@ -36,8 +36,9 @@ export async function checkInvitedUsers(db: Db, participants: readonly Participa
 /**
  * Returns the named participants followed by the active members of the
  * invited units, each person once: a member already named, or already in
- * `alreadyInvited`, is not added again. Throws REFERENCED_UNIT_NOT_FOUND for
- * an unknown unit. `memberCounts` has the members each unit added.
+ * `alreadyInvited`, is not added again. A named directory person gets the
+ * directory's name, e-mail and phone. Throws INVITED_UNIT_NOT_FOUND for an
+ * unknown unit. `memberCounts` has the members each unit added.
  */
 export async function resolveParticipants(
   db: Db,
@@ -49,13 +50,28 @@ export async function resolveParticipants(
   if (uniqueUnitIds.length > 0) {
     const known = await db.selectFrom('unit').select('id').where('id', 'in', uniqueUnitIds).execute();
     const missing = uniqueUnitIds.filter((id) => !known.some((unit) => unit.id === id));
-    if (missing.length > 0) throw new HopError('REFERENCED_UNIT_NOT_FOUND', { details: { unitIds: missing } });
+    if (missing.length > 0) throw new HopError('INVITED_UNIT_NOT_FOUND', { details: { unitIds: missing } });
   }
 
   const seen = new Set(alreadyInvited);
+  // A directory person is named, reached and shown as the directory has them; the request's name and contact only fill gaps.
+  const namedUserIds = [...new Set(named.flatMap((participant) => (participant.userId ? [participant.userId] : [])))];
+  const directory = new Map(
+    namedUserIds.length === 0
+      ? []
+      : (await db.selectFrom('app_user').select(['id', 'display_name', 'email', 'phone']).where('id', 'in', namedUserIds).execute()).map((row) => [row.id, row]),
+  );
   const participants: ResolvedParticipant[] = named.map((participant) => {
-    if (participant.userId) seen.add(participant.userId);
-    return { ...participant, invitedUnitId: null };
+    if (!participant.userId) return { ...participant, invitedUnitId: null };
+    seen.add(participant.userId);
+    const person = directory.get(participant.userId);
+    return {
+      ...participant,
+      name: person?.display_name ?? participant.name,
+      email: person?.email ?? participant.email,
+      phone: person?.phone ?? participant.phone,
+      invitedUnitId: null,
+    };
   });
   const memberCounts = new Map<string, number>(uniqueUnitIds.map((id) => [id, 0]));
   if (uniqueUnitIds.length === 0) return { participants, memberCounts };

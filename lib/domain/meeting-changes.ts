@@ -217,7 +217,7 @@ export async function changeMeeting(
       ];
       warnings.push(...peopleClashWarnings(await findPeopleClashes(trx, principal, people, ranges, meetingId), change.onPeopleConflict));
       const first = ranges[0];
-      if (first && (timesChanged || reactivated)) await checkNotice(deps.db, deps, { startsAt: first.startsAt, timeZone, urgent, now });
+      if (first && (timesChanged || reactivated)) await checkNotice(trx, deps, { startsAt: first.startsAt, timeZone, urgent, now });
     }
 
     const sequence = current.status === 'draft' ? current.sequence : current.sequence + 1;

@@ -101,7 +101,7 @@ export async function writeMeetingNotices(
     .orderBy('participant.position')
     .execute();
 
-  const base = noticeMeeting(meeting, request);
+  const base = { ...noticeMeeting(meeting, request), organizer: organizerOf(meeting, context.publicBaseUrl) };
   const entries: Parameters<typeof appendManyToOutbox>[1][number][] = [];
   for (const person of people) {
     if (wanted && !wanted.has(person.id)) continue;
@@ -174,6 +174,27 @@ function noticeMeeting(meeting: Meeting, request: NoticeRequest): NoticeMeeting 
     recurrenceRule: occurrence ? null : meeting.recurrenceRule,
     cancelReason: request.cancelReason ?? null,
   };
+}
+
+/**
+ * The iCalendar ORGANIZER, which RFC 5546 requires in REQUEST and CANCEL: the
+ * chair, else the secretary, when they have an e-mail address, else hop's own
+ * no-reply address on the public host.
+ */
+function organizerOf(meeting: Meeting, publicBaseUrl: string | undefined): { name: string; email: string } {
+  for (const role of ['chair', 'secretary'] as const) {
+    const person = meeting.participants.find((participant) => participant.role === role && participant.email);
+    if (person?.email) return { name: person.name, email: person.email };
+  }
+  let host = 'hop.invalid';
+  if (publicBaseUrl) {
+    try {
+      host = new URL(publicBaseUrl).hostname;
+    } catch {
+      // keep the reserved name
+    }
+  }
+  return { name: 'hop', email: `no-reply@${host}` };
 }
 
 /** A UUID (version 5 layout) from the SHA-256 of `name`, so a repeated event yields the same notification ids. */

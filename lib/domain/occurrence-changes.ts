@@ -74,7 +74,7 @@ export async function changeOccurrence(
         }
         const clashes = await findPeopleClashes(trx, principal, await directoryParticipants(trx, meetingId), ranges, meetingId);
         warnings.push(...peopleClashWarnings(clashes, change.onPeopleConflict));
-        await checkNotice(deps.db, deps, { startsAt: change.startsAt, timeZone: meeting.time_zone, urgent: change.urgent ?? meeting.urgent, now });
+        await checkNotice(trx, deps, { startsAt: change.startsAt, timeZone: meeting.time_zone, urgent: change.urgent ?? meeting.urgent, now });
       }
     } else {
       next = { startsAt: new Date(occurrence.starts_at), endsAt: new Date(occurrence.ends_at), status: 'cancelled' };

@@ -284,7 +284,7 @@ export function peopleClashWarnings(clashes: PersonClash[], policy: 'warn' | 're
  * between today and the meeting day, unless the meeting is urgent. A start
  * that is already past needs no notice: there is no invitation left to send.
  */
-export async function checkNotice(db: Kysely<Database>, deps: Pick<Dependencies, 'minNoticeWorkingDays'>, input: {
+export async function checkNotice(db: Kysely<Database> | Transaction<Database>, deps: Pick<Dependencies, 'minNoticeWorkingDays'>, input: {
   startsAt: Date;
   timeZone: string;
   urgent: boolean;

@@ -6,8 +6,12 @@ import type { Database } from '../adapters/db/schema.ts';
 import type { Dependencies } from './dependencies.ts';
 import { validationDetails, type FunctionHandler } from './function.ts';
 
+/**
+ * An event handler. It resolves `'skipped'` when the event needs nothing from
+ * this function, which is then acknowledged with 202 like an unhandled type.
+ */
 export type EventHandlers = {
-  [T in EventType]?: (event: CloudEvent<EventData<T>>, deps: Dependencies) => Promise<void>;
+  [T in EventType]?: (event: CloudEvent<EventData<T>>, deps: Dependencies) => Promise<void | 'skipped'>;
 };
 
 export interface EventFunctionDefinition {
@@ -20,7 +24,7 @@ export interface EventFunctionDefinition {
  * connector) as a structured-mode CloudEvent body.
  *
  * Responses: 200 when handled, 202 when the type is not one this function
- * handles (acknowledged and skipped), 400 when the message is not a valid
+ * handles or its handler resolved `'skipped'` (acknowledged and skipped), 400 when the message is not a valid
  * CloudEvent or its data fails the type's schema (the bridge dead-letters it
  * without retry). A thrown error becomes a 5xx and the bridge retries.
  */
@@ -47,8 +51,9 @@ export function eventFunction(definition: EventFunctionDefinition): FunctionHand
       return undefined;
     }
 
+    let outcome: void | 'skipped';
     try {
-      await (handle as (e: CloudEvent<unknown>, d: Dependencies) => Promise<void>)(
+      outcome = await (handle as (e: CloudEvent<unknown>, d: Dependencies) => Promise<void | 'skipped'>)(
         { ...envelope.data, data: data.data },
         context.deps,
       );
@@ -61,6 +66,10 @@ export function eventFunction(definition: EventFunctionDefinition): FunctionHand
       throw error;
     }
 
+    if (outcome === 'skipped') {
+      context.status(202).succeed({ skipped: true, type, id: envelope.data.id });
+      return undefined;
+    }
     context.status(200).succeed({ handled: true, id: envelope.data.id });
     return undefined;
   };

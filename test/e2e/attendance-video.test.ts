@@ -17,6 +17,7 @@ import { launchBrowserInNetns } from '../support/browser.ts';
 import { createMediaRig, mediaRigUnavailableReason, type MediaRig } from '../support/netns.ts';
 import { meetingRequest, startTestPlatform, type TestPlatform } from '../support/platform.ts';
 import { createTestDatabase, waitFor } from '../support/services.ts';
+import { createGroupsAtEnd, deleteGroups } from '../support/kafka-groups.ts';
 import type { Subscription } from '../../lib/adapters/bus/bus.ts';
 
 type HookedWindow = Window & { hop?: { state: string } };
@@ -47,6 +48,8 @@ describe('attendance from real Janus events', { skip: unavailable ?? false, time
   const previousGrace = process.env.HOP_ATTENDANCE_GRACE_SECONDS;
   // The broker is shared between runs, so events of earlier runs of this test are skipped.
   const startedAt = Date.now();
+  const groupPrefix = `hop-e2e-attendance-${startedAt}-fn-`;
+  let groups: string[] = [];
 
   before(async () => {
     // A short grace period, so the test sees the interval close without waiting two minutes.
@@ -54,10 +57,12 @@ describe('attendance from real Janus events', { skip: unavailable ?? false, time
     const database = await createTestDatabase(process.env.TEST_DATABASE_URL!);
     dropDatabase = database.drop;
     rig = await createMediaRig({ serverName: 'janus-att' });
+    groups = await createGroupsAtEnd(process.env.KAFKA_BROKERS!, groupPrefix);
     hop = await startTestPlatform({
       DATABASE_URL: database.url,
       KAFKA_BROKERS: process.env.KAFKA_BROKERS,
       KAFKA_PARTITIONS: '3',
+      HOP_BRIDGE_GROUP_PREFIX: groupPrefix,
       JANUS_URL: `janus-att=${rig.janusUrlForServer}`,
       HOP_MEDIA: 'auto',
     });
@@ -77,6 +82,7 @@ describe('attendance from real Janus events', { skip: unavailable ?? false, time
     for (const browser of browsers) await browser.close().catch(() => undefined);
     await subscription?.stop();
     await hop?.stop();
+    if (groups.length > 0) await deleteGroups(process.env.KAFKA_BROKERS!, groups);
     await rig?.teardown();
     await dropDatabase?.();
     if (previousGrace === undefined) delete process.env.HOP_ATTENDANCE_GRACE_SECONDS;

@@ -174,11 +174,11 @@ describe('scheduling screens in the browser', { skip: unavailable ?? false, time
   });
 
   it('shows the meeting in week and month views', async () => {
-    // The organiser is not invited, so the meeting is on the unit's calendar, not on their own.
+    // The organiser is not invited, but scheduled it, so it is on their own calendar as well as the unit's.
     await page.goto(`${hop.baseUrl}/calendar.html?view=week&date=${monday}`);
     await page.waitForFunction(() => (document.getElementById('whose') as HTMLSelectElement).options.length > 1);
-    await page.locator('#calendar .cal-day').first().waitFor();
-    assert.equal(await page.locator(`#calendar .cal-item[data-meeting-id="${meetingId}"]`).count(), 0);
+    await page.locator(`#calendar .cal-item[data-meeting-id="${meetingId}"]`).first().waitFor();
+    assert.equal(await page.locator(`#calendar .cal-item[data-meeting-id="${meetingId}"]`).count(), 2);
     await page.selectOption('#whose', `unit:${seed.units.department}`);
     await page.waitForURL(new RegExp(`unit=${seed.units.department}`));
     const weekItems = page.locator(`#calendar .cal-item[data-meeting-id="${meetingId}"]`);

@@ -40,13 +40,13 @@ export interface KafkaBusOptions {
   /** Interval between a consumer's heartbeats, in milliseconds (default 1000); below `sessionTimeoutMs`. */
   heartbeatIntervalMs?: number;
   /**
-   * Most time between offset commits while a partition has messages, in
+   * Maximum time between offset commits while a partition has messages, in
    * milliseconds (default 1000). Offsets are also committed at the end of each
    * fetched batch and before the consumer leaves the group.
    */
   commitIntervalMs?: number;
   /**
-   * Most bytes fetched from one partition at a time (default 65536). kafkajs
+   * Maximum bytes fetched from one partition at a time (default 65536). kafkajs
    * fetches the next batches only after every partition has handled its batch,
    * so this bounds how long a busy partition delays the others.
    */

@@ -301,7 +301,7 @@ export class LocalStorage implements ObjectStorage {
   private readonly metaDir: string;
   private readonly tmpDir: string;
   private readonly uploadsDir: string;
-  private readonly publicBaseUrl: string;
+  private publicBaseUrl: string;
   private readonly signingSecret: string;
   private foldersReady: Promise<void> | null = null;
   private readonly keyQueues = new Map<string, Promise<void>>();
@@ -318,6 +318,15 @@ export class LocalStorage implements ObjectStorage {
     this.publicBaseUrl = new URL(options.publicBaseUrl).toString().replace(/\/+$/, '');
     this.signingSecret = options.signingSecret;
     this.maxUploadBytes = options.maxUploadBytes ?? DEFAULT_MAX_UPLOAD_BYTES;
+  }
+
+  /**
+   * Replaces the origin of the links signed from now on; links signed before keep the old one.
+   * The gateway calls it once it listens, because on port 0 (a free port the system picks) the
+   * configured address names port 0.
+   */
+  setPublicBaseUrl(publicBaseUrl: string): void {
+    this.publicBaseUrl = new URL(publicBaseUrl).toString().replace(/\/+$/, '');
   }
 
   /**

@@ -76,8 +76,14 @@ export function readJanusEvent(raw: Record<string, unknown>, fallbackTime: Date)
       if (body.data.status === 'shutdown') return { kind: 'server-shutdown', at };
       return { kind: 'ignored' };
     }
-    default:
+    // WebRTC and media events are signs of life too. media/janus-config does
+    // not subscribe to them, but an installation that does gets them counted.
+    case 16:
+    case 32:
       if (sessionId !== undefined && handleId !== undefined) return { kind: 'activity', sessionId, handleId, at };
+      return { kind: 'ignored' };
+    // JSEP (8), transport (128) and external (1024) events add nothing the others do not.
+    default:
       return { kind: 'ignored' };
   }
 }

@@ -10,7 +10,7 @@
  *   socket to it closed, else at their last sign of life;
  * - the end of the meeting closes whatever is still open.
  */
-import { sql, type RawBuilder, type Transaction } from 'kysely';
+import { sql, type Kysely, type RawBuilder, type Transaction } from 'kysely';
 import { eventSource, newEvent } from '../../contract/events.ts';
 import { appendToOutbox } from '../../adapters/db/outbox.ts';
 import type { Database } from '../../adapters/db/schema.ts';
@@ -31,8 +31,8 @@ export interface TrackingOptions {
   joinTokenSecret: string;
 }
 
-/** How often at most a sign of life (media or WebRTC event) updates `last_seen_at`. */
-const LAST_SEEN_STEP_MS = 10_000;
+/** How often at most a sign of life (a plugin, media or WebRTC event) updates `last_seen_at`. */
+export const LAST_SEEN_STEP_MS = 10_000;
 
 /** How long before an occurrence's start an online join counts for it. */
 const EARLY_JOIN_MS = 60 * 60 * 1000;
@@ -49,12 +49,7 @@ export async function applyJanusAction(trx: Trx, server: string, action: JanusAt
     case 'ignored':
       return [];
     case 'activity':
-      await sql`
-        update attendance_connection set last_seen_at = ${action.at}
-        where janus_server = ${server} and session_id = ${action.sessionId} and handle_id = ${action.handleId}
-          and left_at is null and joined_at is not null
-          and (last_seen_at is null or last_seen_at < ${new Date(action.at.getTime() - LAST_SEEN_STEP_MS)})
-      `.execute(trx);
+      await recordActivity(trx, server, action);
       return [];
     case 'publisher-joined':
       return publisherJoined(trx, server, action, options);
@@ -108,6 +103,25 @@ export async function applyJanusAction(trx: Trx, server: string, action: JanusAt
 }
 
 /**
+ * Moves the open connection's `last_seen_at` to the event time when it is at
+ * least LAST_SEEN_STEP_MS older. Returns whether a row changed. It needs no
+ * `claimEvent`: applied again or out of order, it changes nothing more.
+ */
+export async function recordActivity(
+  db: Trx | Kysely<Database>,
+  server: string,
+  action: Extract<JanusAttendanceAction, { kind: 'activity' }>,
+): Promise<boolean> {
+  const result = await sql`
+    update attendance_connection set last_seen_at = ${action.at}
+    where janus_server = ${server} and session_id = ${action.sessionId} and handle_id = ${action.handleId}
+      and left_at is null and joined_at is not null
+      and (last_seen_at is null or last_seen_at < ${new Date(action.at.getTime() - LAST_SEEN_STEP_MS)})
+  `.execute(db);
+  return (result.numAffectedRows ?? 0n) > 0n;
+}
+
+/**
  * Ends the open connections matching `where` at `end` (an SQL expression over
  * the row), then derives the participants' intervals again. Participants are
  * locked before their rows change, in one order, as the other paths do.
@@ -130,13 +144,14 @@ async function closeConnections(trx: Trx, where: RawBuilder<unknown>, end: RawBu
  * Returns whose publisher joined: from the join token Janus repeats in the
  * event when it is hop's and names a participant of the meeting, else from
  * the session the proxy recorded. Null for sessions that are no participant's.
+ * A participant found by token is locked already (`locked`).
  */
 async function identify(
   trx: Trx,
   server: string,
   action: Extract<JanusAttendanceAction, { kind: 'publisher-joined' }>,
   options: TrackingOptions,
-): Promise<{ meetingId: string; participantId: string } | null> {
+): Promise<{ meetingId: string; participantId: string; locked: boolean } | null> {
   // Expiry does not matter here: Janus accepted the token when the participant joined.
   const claims = action.token ? readJoinToken(action.token, options.joinTokenSecret) : null;
   if (claims) {
@@ -145,8 +160,9 @@ async function identify(
       .select('id')
       .where('id', '=', claims.participantId)
       .where('meeting_id', '=', claims.meetingId)
+      .forUpdate()
       .executeTakeFirst();
-    if (participant) return { meetingId: claims.meetingId, participantId: claims.participantId };
+    if (participant) return { meetingId: claims.meetingId, participantId: claims.participantId, locked: true };
   }
   const session = await trx
     .selectFrom('media_session')
@@ -154,27 +170,26 @@ async function identify(
     .where('janus_server', '=', server)
     .where('session_id', '=', action.sessionId)
     .executeTakeFirst();
-  return session ? { meetingId: session.meeting_id, participantId: session.participant_id } : null;
+  return session ? { meetingId: session.meeting_id, participantId: session.participant_id, locked: false } : null;
 }
 
 async function publisherJoined(trx: Trx, server: string, action: Extract<JanusAttendanceAction, { kind: 'publisher-joined' }>, options: TrackingOptions): Promise<Touched[]> {
   const identity = await identify(trx, server, action, options);
   if (!identity) return [];
   const key = { janus_server: server, room_id: action.roomId, feed_id: action.feedId };
-  const existing = await trx.selectFrom('attendance_connection').select('occurrence_id').where((eb) => eb.and(key)).executeTakeFirst();
-  const occurrenceId = existing?.occurrence_id ?? (await occurrenceAt(trx, identity.meetingId, action.at));
+  const known = await sql<{ occurrence_id: string | null; ended_at: Date | null }>`
+    select
+      (select occurrence_id from attendance_connection where janus_server = ${server} and room_id = ${action.roomId} and feed_id = ${action.feedId}) as occurrence_id,
+      (select ended_at from media_session where janus_server = ${server} and session_id = ${action.sessionId}) as ended_at
+  `.execute(trx);
+  const { occurrence_id: existingOccurrence, ended_at: sessionEndedAt } = known.rows[0]!;
+  const occurrenceId = existingOccurrence ?? (await occurrenceAt(trx, identity.meetingId, action.at));
   if (!occurrenceId) return [];
-  const touched = { ...identity, occurrenceId };
-  await lockParticipant(trx, identity.participantId);
+  const touched = { meetingId: identity.meetingId, participantId: identity.participantId, occurrenceId };
+  if (!identity.locked) await lockParticipant(trx, identity.participantId);
 
   // A `joined` that arrives after its session's end (events out of order) ends there.
-  const session = await trx
-    .selectFrom('media_session')
-    .select('ended_at')
-    .where('janus_server', '=', server)
-    .where('session_id', '=', action.sessionId)
-    .executeTakeFirst();
-  const endedBefore = session?.ended_at && new Date(session.ended_at) >= action.at ? new Date(session.ended_at) : null;
+  const endedBefore = sessionEndedAt && new Date(sessionEndedAt) >= action.at ? new Date(sessionEndedAt) : null;
   await trx
     .insertInto('attendance_connection')
     .values({
@@ -206,12 +221,14 @@ async function publisherJoined(trx: Trx, server: string, action: Extract<JanusAt
 
 async function publisherLeft(trx: Trx, server: string, action: Extract<JanusAttendanceAction, { kind: 'publisher-left' }>, options: TrackingOptions): Promise<Touched[]> {
   const key = { janus_server: server, room_id: action.roomId, feed_id: action.feedId };
-  const existing = await trx
-    .selectFrom('attendance_connection')
-    .select(['meeting_id', 'occurrence_id', 'participant_id'])
-    .where((eb) => eb.and(key))
-    .executeTakeFirst();
-  if (existing?.participant_id) await lockParticipant(trx, existing.participant_id);
+  // Reads the connection and locks its participant in one statement; a row without a participant is not needed.
+  const found = await sql<{ meeting_id: string | null; occurrence_id: string | null; participant_id: string | null }>`
+    select c.meeting_id, c.occurrence_id, c.participant_id
+    from attendance_connection c join participant p on p.id = c.participant_id
+    where c.janus_server = ${server} and c.room_id = ${action.roomId} and c.feed_id = ${action.feedId}
+    for update of p
+  `.execute(trx);
+  const existing = found.rows[0];
 
   // Without a row yet, this `leaving` came before its `joined`: the row waits for it and counts only then.
   await trx
@@ -280,31 +297,10 @@ async function rederive(trx: Trx, touched: Touched[], options: TrackingOptions, 
  * that closed now. The caller holds the participant's row lock.
  */
 export async function deriveIntervals(trx: Trx, item: Touched, options: TrackingOptions & { final?: boolean }): Promise<boolean> {
-  const spans = await trx
-    .selectFrom('attendance_connection')
-    .select(['joined_at', 'left_at'])
-    .where('occurrence_id', '=', item.occurrenceId)
-    .where('participant_id', '=', item.participantId)
-    .where('joined_at', 'is not', null)
-    .execute();
-  const meeting = await trx.selectFrom('meeting').select('status').where('id', '=', item.meetingId).executeTakeFirst();
-  const final = options.final ?? meeting?.status === 'ended';
-  const derived = mergeSpans(
-    spans.map((span) => ({ joinedAt: new Date(span.joined_at!), leftAt: span.left_at ? new Date(span.left_at) : null })),
-    options.graceMs,
-    options.now,
-    final,
-  );
-
-  const stored = (
-    await trx
-      .selectFrom('attendance_interval')
-      .select(['started_at', 'ended_at', 'status'])
-      .where('occurrence_id', '=', item.occurrenceId)
-      .where('participant_id', '=', item.participantId)
-      .orderBy('started_at')
-      .execute()
-  ).map((row) => ({ startedAt: new Date(row.started_at), endedAt: row.ended_at ? new Date(row.ended_at) : null, status: row.status }));
+  const state = await readDerivationState(trx, item);
+  const final = options.final ?? state.meetingStatus === 'ended';
+  const derived = mergeSpans(state.spans, options.graceMs, options.now, final);
+  const stored = state.stored;
   if (sameIntervals(stored, derived)) return false;
 
   await trx.deleteFrom('attendance_interval').where('occurrence_id', '=', item.occurrenceId).where('participant_id', '=', item.participantId).execute();
@@ -343,6 +339,40 @@ export async function deriveIntervals(trx: Trx, item: Touched, options: Tracking
   }
   await bumpAttendanceVersion(trx, item.meetingId);
   return true;
+}
+
+/**
+ * Reads in one query what deriveIntervals needs: the meeting's status, the
+ * participant's connections that joined, and their stored intervals in start
+ * order. Times travel as whole milliseconds since the epoch, truncated as the
+ * pg driver truncates them.
+ */
+async function readDerivationState(
+  trx: Trx,
+  item: Touched,
+): Promise<{ meetingStatus: string | null; spans: { joinedAt: Date; leftAt: Date | null }[]; stored: PresenceInterval[] }> {
+  const epochMs = (column: RawBuilder<unknown>) => sql`floor(extract(epoch from ${column}) * 1000)`;
+  const result = await sql<{ status: string | null; spans: [number, number | null][]; stored: [number, number | null, PresenceInterval['status']][] }>`
+    select
+      (select status from meeting where id = ${item.meetingId}) as status,
+      coalesce((
+        select json_agg(json_build_array(${epochMs(sql.ref('joined_at'))}, ${epochMs(sql.ref('left_at'))}))
+        from attendance_connection
+        where occurrence_id = ${item.occurrenceId} and participant_id = ${item.participantId} and joined_at is not null
+      ), '[]'::json) as spans,
+      coalesce((
+        select json_agg(json_build_array(${epochMs(sql.ref('started_at'))}, ${epochMs(sql.ref('ended_at'))}, status) order by started_at)
+        from attendance_interval
+        where occurrence_id = ${item.occurrenceId} and participant_id = ${item.participantId}
+      ), '[]'::json) as stored
+  `.execute(trx);
+  const row = result.rows[0]!;
+  const date = (ms: number | null) => (ms === null ? null : new Date(Number(ms)));
+  return {
+    meetingStatus: row.status,
+    spans: row.spans.map(([joinedAt, leftAt]) => ({ joinedAt: date(joinedAt)!, leftAt: date(leftAt) })),
+    stored: row.stored.map(([startedAt, endedAt, status]) => ({ startedAt: date(startedAt)!, endedAt: date(endedAt), status })),
+  };
 }
 
 function overlaps(a: Pick<PresenceInterval, 'startedAt' | 'endedAt'>, b: Pick<PresenceInterval, 'startedAt' | 'endedAt'>): boolean {

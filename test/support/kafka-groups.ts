@@ -1,0 +1,40 @@
+/**
+ * Consumer groups for end-to-end tests on the shared Kafka broker.
+ */
+import { Kafka, logLevel } from 'kafkajs';
+import { loadRegistry } from '../../gateway/registry.ts';
+
+/**
+ * Creates the bridge's consumer groups of this run (`prefix` and each function
+ * with topics in stack.yml) at the current end of their topics. The broker is
+ * shared, and a group starting from the beginning, or the shared `hop-fn-`
+ * groups, would first work through what benchmarks and earlier runs left there.
+ * Returns the group ids, for deletion after the test.
+ */
+export async function createGroupsAtEnd(brokers: string, prefix: string): Promise<string[]> {
+  const admin = new Kafka({ brokers: brokers.split(','), clientId: 'hop-e2e-groups', logLevel: logLevel.NOTHING }).admin();
+  await admin.connect();
+  const groups: string[] = [];
+  try {
+    for (const fn of await loadRegistry('stack.yml')) {
+      if (fn.topics.length === 0) continue;
+      groups.push(`${prefix}${fn.name}`);
+      for (const topic of fn.topics) {
+        const ends = await admin.fetchTopicOffsets(topic);
+        await admin.setOffsets({ groupId: `${prefix}${fn.name}`, topic, partitions: ends.map((end) => ({ partition: end.partition, offset: end.high })) });
+      }
+    }
+  } finally {
+    await admin.disconnect();
+  }
+  return groups;
+}
+
+/** Deletes the groups `createGroupsAtEnd` made; a failure is ignored, because the broker is shared and the groups are harmless. */
+export async function deleteGroups(brokers: string, groups: string[]): Promise<void> {
+  const admin = new Kafka({ brokers: brokers.split(','), clientId: 'hop-e2e-groups', logLevel: logLevel.NOTHING }).admin();
+  await admin.connect();
+  await admin.deleteGroups(groups).catch(() => undefined);
+  await admin.disconnect();
+}
+
