@@ -76,11 +76,12 @@ export const handler = httpFunction({
     if (userId) {
       // A person's calendar: meetings they are invited to and meetings they scheduled.
       const personId = userId;
-      select = select.where((eb) =>
-        eb.or([
-          eb('m.id', 'in', eb.selectFrom('participant').select('participant.meeting_id').where('participant.user_id', '=', personId)),
-          eb('m.created_by', '=', personId),
-        ]),
+      select = select.where('m.id', 'in', (eb) =>
+        eb
+          .selectFrom('participant')
+          .select('participant.meeting_id')
+          .where('participant.user_id', '=', personId)
+          .union(eb.selectFrom('meeting as own').select('own.id as meeting_id').where('own.created_by', '=', personId)),
       );
     }
     if (filter.unit) select = select.where('m.unit_id', '=', filter.unit);

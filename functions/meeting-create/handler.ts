@@ -80,7 +80,7 @@ export const handler = httpFunction({
     const warnings: SchedulingWarning[] = [];
     if (plan.countCap !== null) warnings.push(cappedWarning(plan.countCap));
 
-    await deps.db.transaction().execute(async (trx) => {
+    const meeting = await deps.db.transaction().execute(async (trx) => {
       if (scheduling) {
         if (room) {
           await lockMeetingRoom(trx, room.id);
@@ -147,7 +147,7 @@ export const handler = httpFunction({
           now,
           joinTokenSecret: deps.joinTokenSecret,
           publicBaseUrl: deps.publicBaseUrl,
-        });
+        }, meeting);
       }
 
       await recordAudit(trx, {
@@ -177,12 +177,11 @@ export const handler = httpFunction({
         ...requestMetadata(headers),
         at: now,
       });
+      return meeting;
     });
 
     deps.log.info({ fn: name, meetingId, status: body.status, participants: invitations.length, occurrences: plan.occurrences.length }, 'meeting created');
 
-    const meeting = await loadMeeting(deps.db, meetingId);
-    if (!meeting) throw new Error(`meeting ${meetingId} vanished right after it was created`);
     const keys = new Map<string, string>(invitations.map((invitation) => [invitation.id, invitation.inviteKey]));
     return {
       status: 201,

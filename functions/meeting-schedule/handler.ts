@@ -65,7 +65,7 @@ export const handler = httpFunction({
         now,
         joinTokenSecret: deps.joinTokenSecret,
         publicBaseUrl: deps.publicBaseUrl,
-      });
+      }, scheduled);
       await recordAudit(trx, {
         principal,
         action: 'meeting.scheduled',

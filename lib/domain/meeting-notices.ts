@@ -78,8 +78,9 @@ export async function writeMeetingNotices(
   meetingId: string,
   request: NoticeRequest,
   context: NoticeContext,
+  loaded?: Meeting,
 ): Promise<number> {
-  const meeting = await loadMeeting(trx, meetingId);
+  const meeting = loaded ?? (await loadMeeting(trx, meetingId));
   if (!meeting || meeting.status === 'draft') return 0;
 
   const wanted = request.participantIds ? new Set(request.participantIds) : null;
@@ -216,6 +217,7 @@ export function writeInvitations(
   meetingId: string,
   scheduledEventId: string,
   context: Omit<NoticeContext, 'eventId'>,
+  loaded?: Meeting,
 ): Promise<number> {
-  return writeMeetingNotices(trx, meetingId, { kind: 'scheduled' }, { ...context, eventId: `${scheduledEventId}:scheduled` });
+  return writeMeetingNotices(trx, meetingId, { kind: 'scheduled' }, { ...context, eventId: `${scheduledEventId}:scheduled` }, loaded);
 }

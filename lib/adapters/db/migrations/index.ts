@@ -11,6 +11,7 @@ import * as reminders from './0009_reminders.ts';
 import * as documents from './0010_documents.ts';
 import * as attendance from './0011_attendance.ts';
 import * as mediaPlacement from './0012_media_placement.ts';
+import * as calendarIndex from './0013_calendar_index.ts';
 
 /**
  * The ordered migration list. Migrations are imported statically rather than
@@ -30,4 +31,5 @@ export const migrations: Record<string, Migration> = {
   '0010_documents': documents,
   '0011_attendance': attendance,
   '0012_media_placement': mediaPlacement,
+  '0013_calendar_index': calendarIndex,
 };
