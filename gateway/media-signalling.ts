@@ -14,7 +14,7 @@
  * Janus's own WebSocket port then needs to be reachable by the gateway only.
  */
 import { createHash } from 'node:crypto';
-import type { IncomingMessage, Server } from 'node:http';
+import { STATUS_CODES, type IncomingMessage, type Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Kysely } from 'kysely';
 import { WebSocket, WebSocketServer, type RawData } from 'ws';
@@ -83,13 +83,13 @@ export interface SignallingOptions {
   sessions?: SessionRecorder;
 }
 
-/** Where the proxy records the Janus sessions it opened and when its connection to Janus closed. */
+/** Store of the Janus sessions the proxy opened and of the moment its connection to Janus closed. */
 export interface SessionRecorder {
   opened(binding: SignallingBinding, sessionId: number, at: Date): Promise<void>;
   closed(binding: SignallingBinding, sessionIds: number[], at: Date): Promise<void>;
 }
 
-/** What the proxy binds a socket to once the token checks out. */
+/** Meeting, participant and room a socket is bound to once its token checks out. */
 export interface SignallingBinding {
   meetingId: string;
   participantId: string;
@@ -101,7 +101,7 @@ export interface SignallingBinding {
   target: SignallingTarget;
 }
 
-/** A refused connection: the proxy answers the upgrade request with this error's HTTP status and body. */
+/** A rejected connection: the proxy ends the upgrade request with this error's HTTP status and body. */
 export class SignallingRejection extends Error {
   constructor(
     readonly code: ErrorCode,
@@ -113,7 +113,7 @@ export class SignallingRejection extends Error {
 
 /**
  * Serves SIGNALLING_PATH on `server`'s upgrade event. Other upgrade paths are
- * left to other listeners, or closed when nobody else listens.
+ * left to other listeners, or closed when no other listener exists.
  */
 export function attachMediaSignalling(server: Server, options: SignallingOptions): { close(): Promise<void> } {
   const log = options.log;
@@ -223,7 +223,7 @@ async function bindToken(token: string | null, at: Date, options: DatabaseBinder
   const target = options.resolveServer(row.janus_server);
   if (!target) throw new SignallingRejection('MEDIA_UNAVAILABLE', { meetingId: claims.meetingId, server: row.janus_server });
 
-  // join-issue refuses first with the clear message; this holds the caps for a page that kept old join details.
+  // join-issue rejects first with the clearer message; this check enforces the caps for a page that kept old join details.
   const refusal = await checkCapacity(
     options.db,
     { meetingId: claims.meetingId, participantId: claims.participantId, janusServer: row.janus_server, roomMax: row.max_connections },
@@ -286,7 +286,7 @@ export function recordSessionsInDatabase(db: Kysely<Database>): SessionRecorder 
 function rejectUpgrade(socket: Duplex, rejection: SignallingRejection): void {
   const status = errorCatalog[rejection.code].status;
   const body = JSON.stringify(errorBody(rejection.code, rejection.details));
-  const reason = status === 401 ? 'Unauthorized' : status === 403 ? 'Forbidden' : status === 404 ? 'Not Found' : status === 409 ? 'Conflict' : 'Service Unavailable';
+  const reason = STATUS_CODES[status] ?? 'Error';
   socket.end(
     `HTTP/1.1 ${status} ${reason}\r\n` +
       'Content-Type: application/json; charset=utf-8\r\n' +

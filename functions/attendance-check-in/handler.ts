@@ -56,7 +56,7 @@ export const handler = httpFunction({
       .executeTakeFirst();
     if (!participant) {
       await recordRefusal(deps, attempt, 'CHECK_IN_NOT_INVITED', now);
-      deps.log.info({ fn: name, meetingId: occurrence.meetingId, userId: principal.userId }, 'check-in refused: not invited');
+      deps.log.info({ fn: name, meetingId: occurrence.meetingId, userId: principal.userId }, 'check-in rejected: not invited');
       throw new HopError('CHECK_IN_NOT_INVITED', { details: { meetingId: occurrence.meetingId } });
     }
 

@@ -137,11 +137,11 @@ export const handler = httpFunction({
 
       const meeting = await loadMeeting(trx, meetingId);
       if (!meeting) throw new Error(`meeting ${meetingId} is missing inside the transaction that created it`);
-      // A draft invites nobody yet, so it emits nothing and gets no video room until it is scheduled.
+      // A draft invites no one yet, so it emits nothing and gets no video room until it is scheduled.
       if (scheduling) {
         const event = newEvent('vn.hop.meeting.scheduled.v1', eventDetails(meeting), { source: eventSource(name), subject: meetingId, time: now });
         await appendToOutbox(trx, event, meetingId);
-        // The invitations commit with the meeting, so nobody waits on the bus to be told.
+        // The invitations commit with the meeting, so no participant waits on the bus for an invitation.
         await writeInvitations(trx, meetingId, event.id, {
           source: eventSource(name),
           now,

@@ -150,7 +150,7 @@ export async function writeMeetingNotices(
   return entries.length;
 }
 
-/** The template input for a meeting, or for one of its occurrences when `request.occurrenceId` is set. */
+/** Builds the template input for a meeting, or for one of its occurrences when `request.occurrenceId` is set. */
 function noticeMeeting(meeting: Meeting, request: NoticeRequest): NoticeMeeting {
   const occurrence = request.occurrenceId ? meeting.occurrences.find((candidate) => candidate.id === request.occurrenceId) : undefined;
   const place = meeting.place ? [meeting.place.name, meeting.place.location].filter(Boolean).join(', ') : null;
@@ -178,9 +178,9 @@ function noticeMeeting(meeting: Meeting, request: NoticeRequest): NoticeMeeting 
 }
 
 /**
- * The iCalendar ORGANIZER, which RFC 5546 requires in REQUEST and CANCEL: the
- * chair, else the secretary, when they have an e-mail address, else hop's own
- * no-reply address on the public host.
+ * Picks the iCalendar ORGANIZER, which RFC 5546 requires in REQUEST and
+ * CANCEL. It is the chair, else the secretary, when they have an e-mail
+ * address, else hop's own no-reply address on the public host.
  */
 function organizerOf(meeting: Meeting, publicBaseUrl: string | undefined): { name: string; email: string } {
   for (const role of ['chair', 'secretary'] as const) {
@@ -198,7 +198,7 @@ function organizerOf(meeting: Meeting, publicBaseUrl: string | undefined): { nam
   return { name: 'hop', email: `no-reply@${host}` };
 }
 
-/** A UUID (version 5 layout) from the SHA-256 of `name`, so a repeated event yields the same notification ids. */
+/** Derives a UUID (version 5 layout) from the SHA-256 of `name`, so a repeated event yields the same notification ids. */
 export function stableUuid(name: string): string {
   const bytes = createHash('sha256').update(name).digest().subarray(0, 16);
   bytes[6] = (bytes[6]! & 0x0f) | 0x50;
