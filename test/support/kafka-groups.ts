@@ -16,7 +16,12 @@ export async function createGroupsAtEnd(brokers: string, prefix: string): Promis
   await admin.connect();
   const groups: string[] = [];
   try {
-    for (const fn of await loadRegistry('stack.yml')) {
+    // On a fresh broker the topics may not exist yet; create them as the platform would (the tests use 3 partitions).
+    const registry = await loadRegistry('stack.yml');
+    const existing = new Set(await admin.listTopics());
+    const missing = [...new Set(registry.flatMap((fn) => fn.topics))].filter((topic) => !existing.has(topic));
+    if (missing.length > 0) await admin.createTopics({ topics: missing.map((topic) => ({ topic, numPartitions: 3 })), waitForLeaders: true });
+    for (const fn of registry) {
       if (fn.topics.length === 0) continue;
       groups.push(`${prefix}${fn.name}`);
       for (const topic of fn.topics) {
