@@ -5,13 +5,16 @@
  * from Janus 1.1.2) go through the gateway's `POST /janus/events`, Kafka
  * (`hop.media.v1`) and attendance-track into PostgreSQL.
  *
- * - Burst 1, the gateway of startTestPlatform with its bridge: event-to-row
- *   latency, from the POST carrying a `joined` or `leaving` to the first poll
- *   of PostgreSQL that sees the connection row joined or left (target p99 < 1 s).
- * - Burst 2, a new meeting: the main gateway runs with HOP_BRIDGE=off, and a
- *   second gateway in a child process, configured with attendance-track alone,
- *   consumes the topic. It is killed with SIGKILL halfway through the joins
- *   and started again. No join or leave may be lost or recorded twice.
+ * - In both bursts the gateway of startTestPlatform takes the posts with
+ *   HOP_BRIDGE=off, and a second gateway in a child process, configured with
+ *   attendance-track alone, consumes the topic through its bridge, as the
+ *   function would run apart from the gateway under OpenFaaS.
+ * - Burst 1: event-to-row latency, from the POST carrying a `joined` or
+ *   `leaving` to the first poll of PostgreSQL that sees the connection row
+ *   joined or left (target p99 < 1 s).
+ * - Burst 2, a new meeting: the child gateway is killed with SIGKILL halfway
+ *   through the joins and started again. No join or leave may be lost or
+ *   recorded twice.
  * - Both bursts end with exact counts and times: one connection row per
  *   attendee with its `joined` and `leaving` times, one interval per
  *   participant, one `attendance.joined` event per participant.
@@ -27,9 +30,9 @@ import { Kafka, logLevel, type Admin } from 'kafkajs';
 import { sql, type Kysely } from 'kysely';
 import { parse, stringify } from 'yaml';
 import type { Database } from '../lib/adapters/db/schema.ts';
-import { loadRegistry } from '../gateway/registry.ts';
 import { topics } from '../lib/contract/topics.ts';
 import { signJoinToken } from '../lib/domain/join-token.ts';
+import { createGroupsAtEnd } from '../test/support/kafka-groups.ts';
 import { startTestPlatform, type TestPlatform } from '../test/support/platform.ts';
 import { eventMask, eventMix, eventTimestamp, newAttendee, publisherTemplate, replay, schedule, type Attendee, type ReplayResult } from './attendance-traffic.ts';
 import { benchDatabase, ms, percentile, type BenchResult } from './support.ts';
@@ -95,12 +98,17 @@ export async function attendanceBench(): Promise<BenchResult> {
   // Room ids of this run, apart from those of earlier runs still in hop.media.v1.
   const roomBase = Date.now() * 10;
   try {
-    groups = await startGroupsAtEnd(admin);
+    groups = await createGroupsAtEnd(brokers, GROUP_PREFIX);
 
-    // Burst 1: the gateway runs attendance-track in process, as in production without OpenFaaS.
+    // Burst 1: the gateway takes the Janus posts, and attendance-track runs behind its own bridge in
+    // another process, as an OpenFaaS function does in production. The load generator and the row
+    // watcher share the first process with the gateway's intake.
     const first = await seedMeeting(db, secret, roomBase + 1, 'Hội nghị trực tuyến toàn tỉnh', PARTICIPANTS);
-    hop = await startTestPlatform(env);
+    hop = await startTestPlatform({ ...env, HOP_BRIDGE: 'off' });
+    child = await ChildBridge.start(env);
     const burst1 = await runBurst(db, admin, hop, password, first, { drainMs: LATENCY_DRAIN_MS });
+    await child.stop();
+    child = null;
     await hop.stop();
     hop = null;
     const check1 = await verify(db, first, burst1.burstStartEpochMs);
@@ -109,7 +117,7 @@ export async function attendanceBench(): Promise<BenchResult> {
 
     // Burst 2: attendance-track in a child gateway, killed with SIGKILL halfway through the joins.
     // Burst 1's backlog, if any, is skipped: this burst measures its own events only.
-    await startGroupsAtEnd(admin);
+    await createGroupsAtEnd(brokers, GROUP_PREFIX);
     const second = await seedMeeting(db, secret, roomBase + 2, 'Hội nghị trực tuyến toàn tỉnh (lần 2)', CRASH_PARTICIPANTS);
     hop = await startTestPlatform({ ...env, HOP_BRIDGE: 'off' });
     child = await ChildBridge.start(env);
@@ -156,25 +164,6 @@ function describeTemplate(): string {
     counts.set(name, (counts.get(name) ?? 0) + 1);
   }
   return [...counts].map(([name, count]) => (count > 1 ? `${count} × ${name}` : name)).join(', ');
-}
-
-/**
- * Starts the benchmark's consumer groups (one per function with topics in
- * stack.yml) at the current end of their topics, so the functions do not first
- * replay what earlier runs and tests left there. Returns the group ids.
- */
-async function startGroupsAtEnd(admin: Admin): Promise<string[]> {
-  const groups: string[] = [];
-  for (const fn of await loadRegistry('stack.yml')) {
-    if (fn.topics.length === 0) continue;
-    groups.push(`${GROUP_PREFIX}${fn.name}`);
-    for (const topic of fn.topics) {
-      // resetOffsets would commit -1 (latest), which the bridge's consumer reads as no offset and starts from the beginning.
-      const ends = await admin.fetchTopicOffsets(topic);
-      await admin.setOffsets({ groupId: `${GROUP_PREFIX}${fn.name}`, topic, partitions: ends.map((end) => ({ partition: end.partition, offset: end.high })) });
-    }
-  }
-  return groups;
 }
 
 /** Creates an ongoing meeting with its occurrence, a ready room, and `count` participants with join tokens. */

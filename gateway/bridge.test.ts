@@ -8,6 +8,7 @@ import type { Bus, BusMessage, Subscription } from '../lib/adapters/bus/bus.ts';
 import { createBus } from '../lib/adapters/bus/create-bus.ts';
 import { openDatabase, type DatabaseHandle } from '../lib/adapters/db/database.ts';
 import { log } from '../lib/log.ts';
+import { HopError } from '../lib/errors.ts';
 import { eventFunction } from '../lib/runtime/event-function.ts';
 import { invokeHandler, type FunctionEvent, type FunctionHandler, type FunctionResult } from '../lib/runtime/function.ts';
 import { requireService, waitFor } from '../test/support/services.ts';
@@ -52,7 +53,7 @@ function bridgeSuite(name: string, makeBus: (t: TestContext) => Promise<Bus | un
       await database.close();
     });
 
-    async function startBridge(t: TestContext, handlers: Record<string, FunctionHandler>, maxAttempts = 3) {
+    async function startBridge(t: TestContext, handlers: Record<string, FunctionHandler>, maxAttempts = 3, options: { batchSize?: number; published?: (bus: Bus) => Promise<void> } = {}) {
       bus ??= await makeBus(t);
       if (!bus) return undefined;
       topic = `test.bridge.${randomUUID()}`;
@@ -73,13 +74,15 @@ function bridgeSuite(name: string, makeBus: (t: TestContext) => Promise<Bus | un
       const bridge = new KafkaBridge({
         bus,
         invoker,
-        functions: Object.keys(handlers).map((fnName) => ({ name: fnName, handlerDir: '', route: null, permission: null, topics: [topic], schedule: null })),
+        functions: Object.keys(handlers).map((fnName) => ({ name: fnName, handlerDir: '', route: null, permission: null, topics: [topic], schedule: null, batchSize: options.batchSize ?? null })),
         log,
         maxAttempts,
         backoffMs: 10,
         backoffMaxMs: 50,
       });
       await bus.ensureTopics([topic]);
+      // Messages published before the bridge starts reach it in its first fetch, so they arrive as one batch.
+      await options.published?.(bus);
       await bridge.start();
       return { bus, bridge };
     }
@@ -126,6 +129,128 @@ function bridgeSuite(name: string, makeBus: (t: TestContext) => Promise<Bus | un
       assert.match(mine[2]!.headers[deadLetterHeaders.reason]!, /meetingId/);
       assert.equal(mine[0]!.headers[deadLetterHeaders.attempts], '0');
       assert.equal(mine[1]!.headers[deadLetterHeaders.function], fnName);
+      await started.bridge.stop();
+    });
+
+    test('batch: invalid events dead-lettered, valid ones handled together', async (t) => {
+      const calls: string[][] = [];
+      const fnName = `fn-${randomUUID().slice(0, 8)}`;
+      const meetingId = randomUUID();
+      const first = scheduled(meetingId);
+      const second = scheduled(meetingId);
+      const badData = { ...scheduled(meetingId), data: { meetingId: 'not-a-uuid' } };
+      const started = await startBridge(
+        t,
+        {
+          [fnName]: eventFunction({
+            name: fnName,
+            on: {
+              'vn.hop.meeting.scheduled.v1': async () => {
+                throw new Error('a batch went to the single-event handler');
+              },
+            },
+            onBatch: async (events) => {
+              calls.push(events.map((item) => item.event.id));
+            },
+          }),
+        },
+        3,
+        {
+          batchSize: 10,
+          published: (bus) =>
+            bus.publish(topic, [
+              { key: meetingId, value: JSON.stringify(first) },
+              { key: meetingId, value: 'this is not json' },
+              { key: meetingId, value: JSON.stringify({ hello: 'world' }) },
+              { key: meetingId, value: JSON.stringify(badData) },
+              { key: meetingId, value: JSON.stringify(second) },
+            ]),
+        },
+      );
+      if (!started) return;
+
+      const mine = await waitFor('three dead letters', () => {
+        const found = deadLetters.filter((message) => message.headers[deadLetterHeaders.topic] === topic);
+        return found.length === 3 ? found : undefined;
+      });
+      await waitFor('the valid events', () => (calls.flat().length === 2 ? true : undefined));
+      assert.deepEqual(calls, [[first.id, second.id]], 'one call with both valid events, in order');
+      assert.deepEqual(
+        mine.map((message) => message.headers[deadLetterHeaders.code]),
+        ['EVENT_INVALID', 'EVENT_INVALID', 'EVENT_INVALID'],
+      );
+      assert.equal(mine[0]!.value, 'this is not json');
+      assert.match(mine.find((message) => message.value === JSON.stringify(badData))!.headers[deadLetterHeaders.reason]!, /meetingId/);
+      await started.bridge.stop();
+    });
+
+    test('batch: failed call redelivered one by one', async (t) => {
+      const batchCalls: number[] = [];
+      const single: string[] = [];
+      const fnName = `fn-${randomUUID().slice(0, 8)}`;
+      const meetingId = randomUUID();
+      const events = [scheduled(meetingId), scheduled(meetingId), scheduled(meetingId)];
+      const started = await startBridge(
+        t,
+        {
+          [fnName]: eventFunction({
+            name: fnName,
+            on: {
+              'vn.hop.meeting.scheduled.v1': async (event) => {
+                single.push(event.id);
+              },
+            },
+            onBatch: async (batch) => {
+              batchCalls.push(batch.length);
+              throw new Error('deadlock detected');
+            },
+          }),
+        },
+        3,
+        { batchSize: 10, published: (bus) => bus.publish(topic, events.map((event) => ({ key: meetingId, value: JSON.stringify(event) }))) },
+      );
+      if (!started) return;
+
+      await waitFor('all three handled singly', () => (single.length === 3 ? true : undefined));
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      assert.deepEqual(batchCalls, [3], 'one batch call, which failed');
+      assert.deepEqual(single, events.map((event) => event.id), 'each event once, in order');
+      assert.equal(deadLetters.filter((message) => message.headers[deadLetterHeaders.topic] === topic).length, 0);
+      await started.bridge.stop();
+    });
+
+    test('batch: a rejected event alone dead-lettered', async (t) => {
+      const handled: string[] = [];
+      const fnName = `fn-${randomUUID().slice(0, 8)}`;
+      const meetingId = randomUUID();
+      const events = [scheduled(meetingId), scheduled(meetingId), scheduled(meetingId)];
+      const rejected = events[1]!.id;
+      const started = await startBridge(
+        t,
+        {
+          [fnName]: eventFunction({
+            name: fnName,
+            on: {
+              'vn.hop.meeting.scheduled.v1': async (event) => {
+                if (event.id === rejected) throw new HopError('MEETING_NOT_FOUND', { details: { meetingId } });
+                handled.push(event.id);
+              },
+            },
+          }),
+        },
+        3,
+        { batchSize: 10, published: (bus) => bus.publish(topic, events.map((event) => ({ key: meetingId, value: JSON.stringify(event) }))) },
+      );
+      if (!started) return;
+
+      const [letter] = await waitFor('one dead letter', () => {
+        const found = deadLetters.filter((message) => message.headers[deadLetterHeaders.topic] === topic);
+        return found.length === 1 ? found : undefined;
+      });
+      await waitFor('the other two', () => (handled.length === 2 ? true : undefined));
+      assert.deepEqual(handled, [events[0]!.id, events[2]!.id]);
+      assert.equal(letter!.headers[deadLetterHeaders.code], 'MEETING_NOT_FOUND');
+      assert.equal(JSON.parse(letter!.value).id, rejected);
       await started.bridge.stop();
     });
 
@@ -217,7 +342,7 @@ describe('Kafka bridge consumer groups', () => {
       const bridge = new KafkaBridge({
         bus,
         invoker,
-        functions: [{ name: 'fn-grouped', handlerDir: '', route: null, permission: null, topics: [topic], schedule: null }],
+        functions: [{ name: 'fn-grouped', handlerDir: '', route: null, permission: null, topics: [topic], schedule: null, batchSize: null }],
         groupPrefix: 'install-b-',
         log,
         maxAttempts: 1,

@@ -1,4 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import { z } from 'zod';
 import { topics } from '../lib/contract/topics.ts';
 import type { Bus, BusMessage, Subscription } from '../lib/adapters/bus/bus.ts';
 import type { Logger } from '../lib/log.ts';
@@ -20,6 +21,10 @@ import type { RegisteredFunction } from './registry.ts';
  *   exponential backoff and full jitter; after `maxAttempts` it is dead-lettered.
  * The offset is committed only after one of these ends, and a dead-letter
  * publish that fails is thrown to the bus, which then delivers the message again.
+ *
+ * A function with `com.hop.batch-size` gets up to that many consecutive
+ * messages of a partition in one call, as a CloudEvents JSON batch, whenever
+ * the partition has a backlog; the same rules then apply to each event's result.
  */
 export interface BridgeOptions {
   bus: Bus;
@@ -74,6 +79,24 @@ function classify(result: FunctionResult): Outcome {
   return { kind: 'retry', reason: `function answered ${result.status}${error ? ` ${error.code}` : ''}` };
 }
 
+/**
+ * Upper bound of the messages' total size in one batch call. The function
+ * runner accepts request bodies up to 1 MiB by default (MAX_BODY_BYTES).
+ */
+const MAX_BATCH_BYTES = 512 * 1024;
+
+const batchResultsSchema = z.object({
+  results: z.array(z.object({ status: z.number().int().min(100).max(599) }).passthrough()),
+});
+
+/** Reads a batch call's per-event results; null when the call failed as a whole or its results do not match the events. */
+function batchOutcomes(result: FunctionResult, count: number): Outcome[] | null {
+  if (result.status < 200 || result.status >= 300) return null;
+  const parsed = batchResultsSchema.safeParse(result.body);
+  if (!parsed.success || parsed.data.results.length !== count) return null;
+  return parsed.data.results.map((item) => classify({ status: item.status, body: item, headers: {} }));
+}
+
 export class KafkaBridge {
   readonly #options: BridgeOptions;
   readonly #subscriptions: Subscription[] = [];
@@ -89,14 +112,16 @@ export class KafkaBridge {
     await bus.ensureTopics([...new Set([...consumers.flatMap((fn) => fn.topics), topics.deadLetter])]);
 
     for (const fn of consumers) {
+      const batchSize = fn.batchSize;
       const subscription = await bus.subscribe({
         groupId: `${this.#options.groupPrefix ?? 'hop-fn-'}${fn.name}`,
         topics: fn.topics,
         fromBeginning: true,
         handle: (message) => this.#deliver(fn.name, message),
+        ...(batchSize ? { batch: { maxMessages: batchSize, handle: (messages: BusMessage[]) => this.#deliverBatches(fn.name, messages) } } : {}),
       });
       this.#subscriptions.push(subscription);
-      log.info({ fn: fn.name, topics: fn.topics }, 'bridge subscribed');
+      log.info({ fn: fn.name, topics: fn.topics, batchSize }, 'bridge subscribed');
     }
   }
 
@@ -167,6 +192,85 @@ export class KafkaBridge {
       } catch {
         throw new Error('bridge stopping; message left uncommitted');
       }
+    }
+  }
+
+  /** Splits a run of messages into calls whose bodies stay under MAX_BATCH_BYTES, and delivers them in order. */
+  async #deliverBatches(functionName: string, messages: BusMessage[]): Promise<void> {
+    let start = 0;
+    while (start < messages.length) {
+      let end = start + 1;
+      let bytes = messages[start]!.value.length;
+      while (end < messages.length && bytes + messages[end]!.value.length <= MAX_BATCH_BYTES) {
+        bytes += messages[end]!.value.length;
+        end++;
+      }
+      await this.#deliverBatch(functionName, messages.slice(start, end));
+      start = end;
+    }
+  }
+
+  /**
+   * Delivers consecutive messages of one partition in one call, as a
+   * CloudEvents JSON batch. The function returns one result per event: 2xx
+   * done, 4xx dead-lettered at once. When the call fails as a whole (a throw,
+   * a 5xx, or results that do not match the events), the function has applied
+   * none of them, so they are delivered again one at a time, with the retries
+   * and dead-lettering of single delivery.
+   */
+  async #deliverBatch(functionName: string, messages: BusMessage[]): Promise<void> {
+    if (messages.length === 1) return this.#deliver(functionName, messages[0]!);
+    const first = messages[0]!;
+    const log = this.#options.log.child({
+      fn: functionName,
+      topic: first.topic,
+      partition: first.partition,
+      offset: first.offset,
+      lastOffset: messages[messages.length - 1]!.offset,
+    });
+
+    const parsed: { message: BusMessage; body: unknown }[] = [];
+    for (const message of messages) {
+      try {
+        parsed.push({ message, body: JSON.parse(message.value) });
+      } catch {
+        await this.#deadLetter(functionName, message, 'EVENT_INVALID', 'message value is not JSON', 0, log.child({ offset: message.offset }));
+      }
+    }
+    if (parsed.length === 0) return;
+
+    const event: FunctionEvent = {
+      method: 'POST',
+      path: '/',
+      query: {},
+      headers: {
+        'content-type': 'application/cloudevents-batch+json',
+        'x-topic': first.topic,
+        'x-partition': String(first.partition),
+        'x-offset': first.offset,
+      },
+      body: parsed.map((item) => item.body),
+      params: {},
+      principal: { kind: 'anonymous' },
+    };
+
+    let outcomes: Outcome[] | null = null;
+    try {
+      const result = await this.#options.invoker.invoke(functionName, event);
+      outcomes = batchOutcomes(result, parsed.length);
+      if (!outcomes) log.warn({ status: result.status, events: parsed.length }, 'batch call failed; delivering its events one at a time');
+    } catch (error) {
+      log.warn({ err: error, events: parsed.length }, 'batch call failed; delivering its events one at a time');
+    }
+
+    if (!outcomes || outcomes.some((outcome) => outcome.kind === 'retry')) {
+      for (const item of parsed) await this.#deliver(functionName, item.message);
+      return;
+    }
+    for (const [index, outcome] of outcomes.entries()) {
+      if (outcome.kind !== 'reject') continue;
+      const message = parsed[index]!.message;
+      await this.#deadLetter(functionName, message, outcome.code, outcome.reason, 1, log.child({ offset: message.offset }));
     }
   }
 

@@ -108,7 +108,9 @@ export class OpenFaasInvoker implements Invoker {
     delete headers['content-length'];
     delete headers.host;
     const hasBody = event.method !== 'GET' && event.method !== 'HEAD';
-    if (hasBody) headers['content-type'] = 'application/json';
+    // Bodies travel as JSON; a JSON media type of the caller (a CloudEvents batch, say) is kept.
+    const mediaType = (event.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
+    if (hasBody) headers['content-type'] = mediaType === 'application/json' || mediaType.endsWith('+json') ? mediaType : 'application/json';
 
     let response: Response;
     try {

@@ -6,7 +6,8 @@ import { actions, type Action } from '../lib/domain/policy.ts';
 
 /**
  * The function registry, read from stack.yml: each function's HTTP route, the
- * Kafka topics it consumes and its cron schedule, from its annotations.
+ * Kafka topics it consumes, its cron schedule and its event batch size, from
+ * its annotations.
  */
 const methods = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'] as const;
 
@@ -35,7 +36,15 @@ export interface RegisteredFunction {
   permission: Action | null;
   topics: string[];
   schedule: string | null;
+  /**
+   * Maximum events per call when the bridge delivers this function's topics
+   * as CloudEvents batches (`com.hop.batch-size`); null delivers one event per call.
+   */
+  batchSize: number | null;
 }
+
+/** Upper bound of `com.hop.batch-size`, so one call's body stays a few megabytes at most. */
+export const MAX_BATCH_SIZE = 1_000;
 
 function parseRoute(name: string, value: string | undefined): FunctionRoute | null {
   if (value === undefined) return null;
@@ -55,6 +64,15 @@ function parsePermission(name: string, value: string | undefined): Action | null
   return action as Action;
 }
 
+function parseBatchSize(name: string, value: string | undefined): number | null {
+  if (value === undefined) return null;
+  const size = Number(value.trim());
+  if (!Number.isInteger(size) || size < 1 || size > MAX_BATCH_SIZE) {
+    throw new Error(`stack.yml: function ${name} has an invalid com.hop.batch-size "${value}"; expected an integer from 1 to ${MAX_BATCH_SIZE}`);
+  }
+  return size === 1 ? null : size;
+}
+
 export function parseStack(text: string): RegisteredFunction[] {
   const stack = stackSchema.parse(parse(text, { merge: true }));
   return Object.entries(stack.functions).map(([name, fn]) => {
@@ -71,6 +89,7 @@ export function parseStack(text: string): RegisteredFunction[] {
       permission: parsePermission(name, annotations['com.hop.permission']),
       topics: topic && !isCron ? topic.split(',').map((item) => item.trim()).filter(Boolean) : [],
       schedule: isCron ? annotations.schedule!.trim() : null,
+      batchSize: parseBatchSize(name, annotations['com.hop.batch-size']),
     };
   });
 }

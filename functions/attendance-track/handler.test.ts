@@ -75,8 +75,8 @@ describe('attendance-track replays', { skip }, () => {
     await drop?.();
   });
 
-  /** Creates a meeting of two participants with one occurrence starting at `start`. */
-  async function meeting(start: Date) {
+  /** Creates a meeting of `count` participants (two by default) with one occurrence starting at `start`. */
+  async function meeting(start: Date, count = 2) {
     const meetingId = randomUUID();
     // A server name per meeting, because the recorded session and feed ids repeat in every replay.
     const server = `${SERVER}-${meetingId.slice(0, 8)}`;
@@ -88,7 +88,7 @@ describe('attendance-track replays', { skip }, () => {
     const roomId = Number(shapes.joined.event.data.room);
     await db.insertInto('room').values({ meeting_id: meetingId, status: 'ready', janus_server: server, room_id: roomId, secret: 's', pin: 'p', last_error: null, updated_at: start }).execute();
     await db.insertInto('meeting_occurrence').values({ id: randomUUID(), meeting_id: meetingId, recurrence_id: start, starts_at: start, ends_at: end, status: 'scheduled', updated_at: start }).execute();
-    const participants = [randomUUID(), randomUUID()];
+    const participants = Array.from({ length: count }, () => randomUUID());
     for (const [position, id] of participants.entries()) {
       await db
         .insertInto('participant')
@@ -112,6 +112,19 @@ describe('attendance-track replays', { skip }, () => {
     assert.ok('result' in outcome, `handler threw: ${'error' in outcome ? String(outcome.error) : ''}`);
     assert.ok([200, 202].includes(outcome.result.status), `handler answered ${outcome.result.status} ${JSON.stringify(outcome.result.body)}`);
     return outcome.result.status;
+  }
+
+  /** Delivers `events` as one CloudEvents batch, as the bridge does under a backlog; returns each event's status. */
+  async function deliverBatch(m: { server: string }, events: (JanusEvent | object)[], ids: string[] = events.map(() => randomUUID())) {
+    const body = events.map((event, index) =>
+      'specversion' in event ? event : { ...newEvent('vn.hop.janus.event.v1', { server: m.server, event: event as JanusEvent }, { source: `/hop/janus/${m.server}` }), id: ids[index]! },
+    );
+    const outcome = await invokeHandler(handler, { method: 'POST', path: '/', query: {}, headers: {}, body, params: {}, principal: { kind: 'anonymous' } }, deps());
+    assert.ok('result' in outcome, `handler threw: ${'error' in outcome ? String(outcome.error) : ''}`);
+    assert.equal(outcome.result.status, 200, JSON.stringify(outcome.result.body));
+    const results = (outcome.result.body as { results: { status: number }[] }).results;
+    assert.equal(results.length, events.length, 'one result per event');
+    return results.map((result) => result.status);
   }
 
   async function runSettle() {
@@ -220,6 +233,72 @@ describe('attendance-track replays', { skip }, () => {
       const delivered = order === 'reversed' ? [...events].reverse() : shuffle(events, 7);
       for (const event of delivered) await deliver(m, event);
       await expectRecorded(m, events);
+    }
+  });
+
+  test('batches give the same as single events', async () => {
+    for (const size of [3, 1_000]) {
+      const m = await meeting(new Date(Date.now() - 30 * MINUTE));
+      now = m.start;
+      const events = recorded(m, { tokens: true });
+      await recordSessions(m, events);
+      for (let start = 0; start < events.length; start += size) {
+        const statuses = await deliverBatch(m, events.slice(start, start + size));
+        assert.ok(statuses.every((status) => status === 200 || status === 202), `statuses ${statuses.join(',')}`);
+      }
+      await expectRecorded(m, events);
+    }
+  });
+
+  test('batch with duplicates and shuffled order', async () => {
+    const m = await meeting(new Date(Date.now() - 30 * MINUTE));
+    now = m.start;
+    const events = recorded(m, { tokens: false });
+    await recordSessions(m, events);
+    const ids = events.map(() => randomUUID());
+    // Each event twice under its id (a redelivered message) and once more under a new id (Janus posting it again).
+    const copies = events.flatMap((event, index) => [
+      { event, id: ids[index]! },
+      { event, id: ids[index]! },
+      { event: clone(event), id: randomUUID() },
+    ]);
+    const mixed = shuffle(copies, 11);
+    await deliverBatch(m, mixed.map((copy) => copy.event), mixed.map((copy) => copy.id));
+    // The same ids again in a second batch change nothing either.
+    await deliverBatch(m, events, ids);
+    await expectRecorded(m, events);
+  });
+
+  test('batch answers invalid events alone', async () => {
+    const m = await meeting(new Date(Date.now() - 30 * MINUTE));
+    now = m.start;
+    const events = recorded(m, { tokens: true });
+    await recordSessions(m, events);
+    const broken = { ...newEvent('vn.hop.janus.event.v1', { server: m.server, event: events[0]! }, { source: '/test' }), data: { server: '' } };
+    const statuses = await deliverBatch(m, [...events.slice(0, 10), broken, { hello: 'world', specversion: '1.0' }, ...events.slice(10)]);
+    assert.equal(statuses[10], 400, 'data that fails the schema');
+    assert.equal(statuses[11], 400, 'not a CloudEvent');
+    await expectRecorded(m, events);
+  });
+
+  test('concurrent batches on two partitions', async () => {
+    // Janus's `leaving` (keyed by room and feed) and the session events (keyed by session) reach
+    // different partitions, so their batches run at the same time and touch the same participants.
+    const m = await meeting(new Date(Date.now() - 60 * MINUTE), 30);
+    now = m.start;
+    const devices = m.participants.map((_, index) => publisher(m, index));
+    for (const [index, device] of devices.entries()) await m.session(device.sessionId, index, m.start);
+    await deliverBatch(m, devices.map((device) => device.joined(plus(m.start, MINUTE))));
+    for (let round = 0; round < 5; round++) {
+      await Promise.all([
+        deliverBatch(m, devices.map((device) => device.leaving(plus(m.start, (10 + round) * MINUTE)))),
+        deliverBatch(m, [...devices].reverse().map((device) => device.sessionEnded(plus(m.start, (10 + round) * MINUTE + 500), 'destroyed'))),
+      ]);
+    }
+    for (const participant of m.participants) {
+      assert.deepEqual(await intervals(m.meetingId, participant), [
+        { startedAt: plus(m.start, MINUTE).toISOString(), endedAt: plus(m.start, 10 * MINUTE).toISOString(), status: 'grace' },
+      ]);
     }
   });
 

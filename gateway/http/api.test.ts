@@ -154,7 +154,7 @@ describe('HTTP API on the embedded default', () => {
       },
       log,
     );
-    cron.start([{ name: 'every-second', handlerDir: '', route: null, permission: null, topics: [], schedule: '* * * * * *' }]);
+    cron.start([{ name: 'every-second', handlerDir: '', route: null, permission: null, topics: [], schedule: '* * * * * *', batchSize: null }]);
     try {
       const deadline = Date.now() + 3000;
       while (calls < 2 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));

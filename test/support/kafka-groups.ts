@@ -1,7 +1,7 @@
 /**
  * Consumer groups for end-to-end tests on the shared Kafka broker.
  */
-import { Kafka, logLevel } from 'kafkajs';
+import { Kafka, logLevel, type Admin } from 'kafkajs';
 import { loadRegistry } from '../../gateway/registry.ts';
 
 /**
@@ -25,7 +25,7 @@ export async function createGroupsAtEnd(brokers: string, prefix: string): Promis
       if (fn.topics.length === 0) continue;
       groups.push(`${prefix}${fn.name}`);
       for (const topic of fn.topics) {
-        const ends = await admin.fetchTopicOffsets(topic);
+        const ends = await topicEnds(admin, topic);
         await admin.setOffsets({ groupId: `${prefix}${fn.name}`, topic, partitions: ends.map((end) => ({ partition: end.partition, offset: end.high })) });
       }
     }
@@ -33,6 +33,23 @@ export async function createGroupsAtEnd(brokers: string, prefix: string): Promis
     await admin.disconnect();
   }
   return groups;
+}
+
+/**
+ * Returns the end offsets of `topic`. Right after a topic is created the broker
+ * may still answer UNKNOWN_TOPIC_OR_PARTITION for a moment, so this retries
+ * for up to 10 s.
+ */
+async function topicEnds(admin: Admin, topic: string): Promise<{ partition: number; high: string }[]> {
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    try {
+      return await admin.fetchTopicOffsets(topic);
+    } catch (error) {
+      if (Date.now() > deadline) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+  }
 }
 
 /** Deletes the groups `createGroupsAtEnd` made; a failure is ignored, because the broker is shared and the groups are harmless. */

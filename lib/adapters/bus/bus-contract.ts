@@ -223,6 +223,80 @@ export function runBusContract(
       assert.deepEqual(resumed.values(), ['m2', 'm3', 'm4']);
     });
 
+    test('hands batches over in offset order', async () => {
+      const topic = await newTopic('batch');
+      const runs: string[][] = [];
+      const subscription = await bus.subscribe({
+        groupId: uniqueName('group'),
+        topics: [topic],
+        handle: async () => {
+          throw new Error('handle called although the subscription takes batches');
+        },
+        batch: {
+          maxMessages: 4,
+          handle: async (messages) => {
+            runs.push(messages.map((message) => message.value));
+          },
+        },
+      });
+      subscriptions.push(subscription);
+
+      // One key, so all ten share a partition and its order.
+      const values = Array.from({ length: 10 }, (_, index) => `b${index}`);
+      await bus.publish(topic, values.map((value) => ({ key: 'meeting-1', value })));
+      await waitFor('all ten delivered', () => (runs.flat().length >= 10 ? true : undefined), { timeoutMs: deliveryTimeoutMs });
+      await sleep(settleMs);
+
+      assert.deepEqual(runs.flat(), values, 'each message once, in offset order');
+      assert.ok(runs.every((run) => run.length >= 1 && run.length <= 4), `runs of 1 to 4 messages: ${JSON.stringify(runs)}`);
+    });
+
+    test('redelivers a whole batch that threw', async () => {
+      const topic = await newTopic('batch-retry');
+      const groupId = uniqueName('group');
+      const runs: string[][] = [];
+      let thrown = false;
+      const subscription = await bus.subscribe({
+        groupId,
+        topics: [topic],
+        handle: async () => {
+          throw new Error('handle called although the subscription takes batches');
+        },
+        batch: {
+          maxMessages: 100,
+          handle: async (messages) => {
+            const values = messages.map((message) => message.value);
+            runs.push(values);
+            if (values.includes('m2') && !thrown) {
+              thrown = true;
+              throw new Error('batch failure injected by the test');
+            }
+          },
+        },
+      });
+      subscriptions.push(subscription);
+
+      await bus.publish(topic, ['m0', 'm1', 'm2', 'm3', 'm4'].map((value) => ({ key: 'meeting-1', value })));
+      await waitFor('m4 handled after the failure', () => (thrown && runs.slice(runs.findIndex((run) => run.includes('m2')) + 1).flat().includes('m4') ? true : undefined), {
+        timeoutMs: deliveryTimeoutMs,
+      });
+      await subscription.stop();
+      await sleep(settleMs);
+
+      const published = ['m0', 'm1', 'm2', 'm3', 'm4'];
+      const failedAt = runs.findIndex((run) => run.includes('m2'));
+      const redelivered = runs.slice(failedAt + 1).flat();
+      assert.deepEqual(redelivered, published.slice(published.indexOf(runs[failedAt]![0]!)), 'the failed batch is delivered again from its first message');
+
+      // Nothing of the failed run was committed before its redelivery succeeded, and all of it is now.
+      const resumed = new Collector();
+      await subscribe(groupId, topic, resumed.handle);
+      await bus.publish(topic, [{ key: 'meeting-1', value: 'm5' }]);
+      await resumed.waitForCount(1, 'resumed group');
+      await sleep(settleMs);
+      assert.deepEqual(resumed.values(), ['m5']);
+    });
+
     test('resumes after the last committed offset', async () => {
       const topic = await newTopic('resume');
       const groupId = uniqueName('group');

@@ -6,7 +6,8 @@
  * - A topic has a fixed number of partitions; a message goes to the partition
  *   chosen from its key, so messages with the same key keep their order.
  * - A consumer group receives each message once per group; within a partition
- *   `handle` is called for one message at a time, in offset order.
+ *   `handle` is called for one message at a time, in offset order (or
+ *   `batch.handle` for a run of consecutive messages).
  * - An offset is committed only after `handle` resolves. If `handle` throws, the
  *   message is not committed and will be delivered again (at least once).
  */
@@ -34,6 +35,14 @@ export interface SubscribeOptions {
   /** Start position of a group with no committed offset: the earliest message unless false. */
   fromBeginning?: boolean;
   handle: (message: BusMessage) => Promise<void>;
+  /**
+   * Hands consecutive messages of one partition over together. When set, the
+   * bus calls `batch.handle` instead of `handle` with 1 to `maxMessages`
+   * messages in offset order, as many as it has fetched. The offsets are
+   * committed only after it resolves. If it throws, none of them is committed
+   * and they are delivered again, perhaps grouped differently.
+   */
+  batch?: { maxMessages: number; handle: (messages: BusMessage[]) => Promise<void> };
 }
 
 export interface Subscription {

@@ -48,9 +48,9 @@ const claimsByDatabase = new WeakMap<object, Map<string, object>>();
  *   transaction, so concurrent publishers (in this process or, on PostgreSQL,
  *   in others) never reuse an offset.
  * - A subscription runs one loop per topic partition. A loop handles messages
- *   in offset order, one at a time, and stores the group's next offset
- *   (bus_offset) after each handler resolves. A handler that throws gets the
- *   same message again after a backoff.
+ *   in offset order, one at a time or in runs of up to `batch.maxMessages`,
+ *   and stores the group's next offset (bus_offset) after each handler
+ *   resolves. A handler that throws gets the same messages again after a backoff.
  * - An idle loop wakes at once when this process publishes to its topic. For
  *   publishes by other processes, the subscription reads its topics' append
  *   counters (bus_topic.appended) every pollIntervalMs: one query per
@@ -311,24 +311,27 @@ class EmbeddedSubscription implements Subscription {
             continue;
           }
 
-          for (const row of rows as MessageRow[]) {
+          const runLength = options.batch ? Math.max(1, options.batch.maxMessages) : 1;
+          const messages = (rows as MessageRow[]).map(toBusMessage);
+          for (let start = 0; start < messages.length; start += runLength) {
             if (signal.aborted) break;
-            const message = toBusMessage(row);
+            const run = messages.slice(start, start + runLength);
             try {
-              await options.handle(message);
+              if (options.batch) await options.batch.handle(run);
+              else await options.handle(run[0]!);
             } catch (error) {
               failedAttempts += 1;
               const delayMs = backoff(settings, failedAttempts);
               subscriptionLog.warn(
-                { err: error, topic, partition, offset: message.offset, attempts: failedAttempts, retryInMs: delayMs },
-                'message handler failed; the message will be delivered again',
+                { err: error, topic, partition, offset: run[0]!.offset, messages: run.length, attempts: failedAttempts, retryInMs: delayMs },
+                'message handler failed; the messages will be delivered again',
               );
               await sleep(delayMs, signal);
-              // The next read starts at this message again, since `next` still points at it.
+              // The next read starts at this run again, since `next` still points at its first message.
               break;
             }
             failedAttempts = 0;
-            next = BigInt(message.offset) + 1n;
+            next = BigInt(run[run.length - 1]!.offset) + 1n;
             await commitOffset(db, options.groupId, topic, partition, next);
           }
         } catch (error) {

@@ -65,7 +65,7 @@ export interface KafkaBusOptions {
  * with the same key keep their order. Each subscription is its own consumer
  * in its group. It handles the partitions assigned to it concurrently
  * (`partitionsConsumedConcurrently`) and each partition's messages one at a
- * time. An offset is marked for commit (kafkajs `resolveOffset`) only after
+ * time, or in runs of consecutive messages when the subscriber takes batches. An offset is marked for commit (kafkajs `resolveOffset`) only after
  * `handle` resolves, and the marked offsets are committed in groups rather
  * than one broker request per message. A message whose handler throws is
  * fetched again by seeking back to it, so no later offset of its partition is
@@ -319,17 +319,21 @@ class KafkaSubscription implements Subscription {
   }
 
   /**
-   * Handles one fetched batch of one partition, message by message in offset
-   * order. Each handled message's offset is resolved and its heartbeat sent;
-   * kafkajs commits the resolved offsets. The loop ends early when the
-   * subscription stops, the partition is revoked or sought, or a handler throws.
+   * Handles one fetched batch of one partition in offset order: message by
+   * message, or in runs of up to `batch.maxMessages` when the subscription
+   * takes batches. After each handled run its last offset is resolved and a
+   * heartbeat sent; kafkajs commits the resolved offsets. The loop ends early
+   * when the subscription stops, the partition is revoked or sought, or a
+   * handler throws.
    */
   async eachBatch(payload: EachBatchPayload): Promise<void> {
     const { batch, resolveOffset, heartbeat, isRunning, isStale, commitOffsetsIfNecessary } = payload;
-    for (const message of batch.messages) {
+    const runLength = this.#options.batch ? Math.max(1, this.#options.batch.maxMessages) : 1;
+    for (let start = 0; start < batch.messages.length; start += runLength) {
       // Stopping: the rest stays uncommitted for the group's next member.
       if (this.#stopSignal.signal.aborted || !isRunning() || isStale()) return;
-      const work = this.#process(batch.topic, batch.partition, message, heartbeat);
+      const run = batch.messages.slice(start, start + runLength);
+      const work = this.#process(batch.topic, batch.partition, run, heartbeat);
       this.#inFlight.add(work);
       let handled: boolean;
       try {
@@ -338,7 +342,7 @@ class KafkaSubscription implements Subscription {
         this.#inFlight.delete(work);
       }
       if (!handled) return;
-      resolveOffset(message.offset);
+      resolveOffset(run[run.length - 1]!.offset);
       // Commits the resolved offsets when commitIntervalMs has passed since the last commit.
       await commitOffsetsIfNecessary();
       await heartbeat();
@@ -364,34 +368,37 @@ class KafkaSubscription implements Subscription {
   }
 
   /**
-   * Calls `handle` for one message and returns whether it succeeded. While the
-   * handler runs, heartbeats go on every heartbeatIntervalMs: kafkajs sends them
-   * only between messages, and a handler (the bridge retries a function for up
-   * to minutes) may run longer than the session timeout. When the handler
-   * throws, the partition is sought back to the message, which ends the batch
-   * and makes the next fetch start there, after a backoff.
+   * Calls the handler for a run of messages (one unless the subscription takes
+   * batches) and returns whether it succeeded. While the handler runs,
+   * heartbeats go on every heartbeatIntervalMs: kafkajs sends them only between
+   * runs, and a handler (the bridge retries a function for up to minutes) may
+   * run longer than the session timeout. When the handler throws, the partition
+   * is sought back to the run's first message, which ends the batch and makes
+   * the next fetch start there, after a backoff.
    */
-  async #process(topic: string, partition: number, message: KafkaMessage, heartbeat: () => Promise<void>): Promise<boolean> {
-    const busMessage = toBusMessage(topic, partition, message);
+  async #process(topic: string, partition: number, run: KafkaMessage[], heartbeat: () => Promise<void>): Promise<boolean> {
+    const messages = run.map((message) => toBusMessage(topic, partition, message));
+    const first = messages[0]!.offset;
     const partitionKey = `${topic}:${partition}`;
 
     const heartbeats = setInterval(() => {
-      // A rebalance error here is seen again by the heartbeat after the message, which rejoins the group.
+      // A rebalance error here is seen again by the heartbeat after the run, which rejoins the group.
       heartbeat().catch((error: unknown) => this.#log.debug({ err: error, topic, partition }, 'heartbeat during a message failed'));
     }, this.#settings.heartbeatIntervalMs);
     try {
-      await this.#options.handle(busMessage);
+      if (this.#options.batch) await this.#options.batch.handle(messages);
+      else await this.#options.handle(messages[0]!);
     } catch (error) {
       const previous = this.#failures.get(partitionKey);
-      const attempts = previous?.offset === message.offset ? previous.attempts + 1 : 1;
-      this.#failures.set(partitionKey, { offset: message.offset, attempts });
+      const attempts = previous?.offset === first ? previous.attempts + 1 : 1;
+      this.#failures.set(partitionKey, { offset: first, attempts });
       const delayMs = Math.min(this.#settings.retryBackoffMs * 2 ** (attempts - 1), this.#settings.maxRetryBackoffMs);
       this.#log.warn(
-        { err: error, topic, partition, offset: message.offset, attempts, retryInMs: delayMs },
-        'message handler failed; the message will be delivered again',
+        { err: error, topic, partition, offset: first, messages: messages.length, attempts, retryInMs: delayMs },
+        'message handler failed; the messages will be delivered again',
       );
-      // The offset stays unresolved, so it and everything after it stay uncommitted.
-      this.#consumer.seek({ topic, partition, offset: message.offset });
+      // The offsets stay unresolved, so they and everything after them stay uncommitted.
+      this.#consumer.seek({ topic, partition, offset: first });
       await sleep(delayMs, this.#stopSignal.signal);
       return false;
     } finally {

@@ -11,8 +11,8 @@
  * - the end of the meeting closes whatever is still open.
  */
 import { sql, type Kysely, type RawBuilder, type Transaction } from 'kysely';
-import { eventSource, newEvent } from '../../contract/events.ts';
-import { appendToOutbox } from '../../adapters/db/outbox.ts';
+import { eventSource, newEvent, type HopEvent } from '../../contract/events.ts';
+import { appendManyToOutbox } from '../../adapters/db/outbox.ts';
 import type { Database } from '../../adapters/db/schema.ts';
 import { mergeSpans, intervalSeconds, type PresenceInterval } from './intervals.ts';
 import type { JanusAttendanceAction } from './janus-events.ts';
@@ -29,6 +29,8 @@ export interface TrackingOptions {
   functionName: string;
   /** Key of the join tokens, to read the token Janus repeats in a publisher's `joined`. */
   joinTokenSecret: string;
+  /** Participants whose rows this transaction has locked already (lockBatchParticipants fills it), so they need no lock query. */
+  locked?: Set<string>;
 }
 
 /** How often at most a sign of life (a plugin, media or WebRTC event) updates `last_seen_at`. */
@@ -45,6 +47,15 @@ interface Touched {
 
 /** Applies one Janus event of server `server`; returns the participants whose intervals were derived again. */
 export async function applyJanusAction(trx: Trx, server: string, action: JanusAttendanceAction, options: TrackingOptions): Promise<Touched[]> {
+  return rederive(trx, await applyConnectionChanges(trx, server, action, options), options, true);
+}
+
+/**
+ * Applies one Janus event to `attendance_connection` and `media_session`
+ * without deriving intervals. Returns the participants it changed, whose rows
+ * it has locked; the caller derives their intervals (rederive) before commit.
+ */
+export async function applyConnectionChanges(trx: Trx, server: string, action: JanusAttendanceAction, options: TrackingOptions): Promise<Touched[]> {
   switch (action.kind) {
     case 'ignored':
       return [];
@@ -123,21 +134,34 @@ export async function recordActivity(
 
 /**
  * Ends the open connections matching `where` at `end` (an SQL expression over
- * the row), then derives the participants' intervals again. Participants are
- * locked before their rows change, in one order, as the other paths do.
+ * the row) and returns whose they were. Participants are locked before their
+ * rows change, in one order, as the other paths do.
  */
 async function closeConnections(trx: Trx, where: RawBuilder<unknown>, end: RawBuilder<unknown>, reason: string, options: TrackingOptions): Promise<Touched[]> {
+  const close = () => sql<Touched>`
+    update attendance_connection set left_at = ${end}, end_reason = ${reason}
+    where ${where} and left_at is null and joined_at is not null and participant_id is not null
+    returning meeting_id as "meetingId", occurrence_id as "occurrenceId", participant_id as "participantId"
+  `.execute(trx);
+  if (options.locked) {
+    // A batch locked the participants of these rows up front (lockBatchParticipants), so the
+    // update needs no query before it; one whose row appeared since then is locked now.
+    const closed = await close();
+    for (const participantId of [...new Set(closed.rows.map((row) => row.participantId))].sort()) await lockParticipant(trx, participantId, options.locked);
+    return closed.rows;
+  }
   const affected = await sql<{ participantId: string }>`
     select distinct participant_id as "participantId" from attendance_connection
     where ${where} and left_at is null and joined_at is not null and participant_id is not null
   `.execute(trx);
-  for (const participantId of affected.rows.map((row) => row.participantId).sort()) await lockParticipant(trx, participantId);
+  if (affected.rows.length === 0) return [];
+  for (const participantId of affected.rows.map((row) => row.participantId).sort()) await lockParticipant(trx, participantId, options.locked);
   const rows = await sql<Touched>`
     update attendance_connection set left_at = ${end}, end_reason = ${reason}
     where ${where} and left_at is null and joined_at is not null and participant_id is not null
     returning meeting_id as "meetingId", occurrence_id as "occurrenceId", participant_id as "participantId"
   `.execute(trx);
-  return rederive(trx, rows.rows, options, true);
+  return rows.rows;
 }
 
 /**
@@ -162,7 +186,10 @@ async function identify(
       .where('meeting_id', '=', claims.meetingId)
       .forUpdate()
       .executeTakeFirst();
-    if (participant) return { meetingId: claims.meetingId, participantId: claims.participantId, locked: true };
+    if (participant) {
+      options.locked?.add(claims.participantId);
+      return { meetingId: claims.meetingId, participantId: claims.participantId, locked: true };
+    }
   }
   const session = await trx
     .selectFrom('media_session')
@@ -177,16 +204,24 @@ async function publisherJoined(trx: Trx, server: string, action: Extract<JanusAt
   const identity = await identify(trx, server, action, options);
   if (!identity) return [];
   const key = { janus_server: server, room_id: action.roomId, feed_id: action.feedId };
+  // The occurrence a stored row of this feed has, else the one the join belongs to: the latest occurrence
+  // (not cancelled) that starts at most EARLY_JOIN_MS after the join, else the first one. So a join counts
+  // for an occurrence from an hour before its start until the next occurrence opens.
   const known = await sql<{ occurrence_id: string | null; ended_at: Date | null }>`
     select
-      (select occurrence_id from attendance_connection where janus_server = ${server} and room_id = ${action.roomId} and feed_id = ${action.feedId}) as occurrence_id,
+      coalesce(
+        (select occurrence_id from attendance_connection where janus_server = ${server} and room_id = ${action.roomId} and feed_id = ${action.feedId}),
+        (select id from meeting_occurrence
+          where meeting_id = ${identity.meetingId} and status <> 'cancelled' and starts_at <= ${new Date(action.at.getTime() + EARLY_JOIN_MS)}
+          order by starts_at desc limit 1),
+        (select id from meeting_occurrence where meeting_id = ${identity.meetingId} and status <> 'cancelled' order by starts_at limit 1)
+      ) as occurrence_id,
       (select ended_at from media_session where janus_server = ${server} and session_id = ${action.sessionId}) as ended_at
   `.execute(trx);
-  const { occurrence_id: existingOccurrence, ended_at: sessionEndedAt } = known.rows[0]!;
-  const occurrenceId = existingOccurrence ?? (await occurrenceAt(trx, identity.meetingId, action.at));
+  const { occurrence_id: occurrenceId, ended_at: sessionEndedAt } = known.rows[0]!;
   if (!occurrenceId) return [];
   const touched = { meetingId: identity.meetingId, participantId: identity.participantId, occurrenceId };
-  if (!identity.locked) await lockParticipant(trx, identity.participantId);
+  if (!identity.locked) await lockParticipant(trx, identity.participantId, options.locked);
 
   // A `joined` that arrives after its session's end (events out of order) ends there.
   const endedBefore = sessionEndedAt && new Date(sessionEndedAt) >= action.at ? new Date(sessionEndedAt) : null;
@@ -216,22 +251,24 @@ async function publisherJoined(trx: Trx, server: string, action: Extract<JanusAt
       }),
     )
     .execute();
-  return rederive(trx, [touched], options, true);
+  return [touched];
 }
 
 async function publisherLeft(trx: Trx, server: string, action: Extract<JanusAttendanceAction, { kind: 'publisher-left' }>, options: TrackingOptions): Promise<Touched[]> {
   const key = { janus_server: server, room_id: action.roomId, feed_id: action.feedId };
   // Reads the connection and locks its participant in one statement; a row without a participant is not needed.
-  const found = await sql<{ meeting_id: string | null; occurrence_id: string | null; participant_id: string | null }>`
-    select c.meeting_id, c.occurrence_id, c.participant_id
-    from attendance_connection c join participant p on p.id = c.participant_id
-    where c.janus_server = ${server} and c.room_id = ${action.roomId} and c.feed_id = ${action.feedId}
-    for update of p
-  `.execute(trx);
-  const existing = found.rows[0];
+  // A batch locked the participant up front (lockBatchParticipants) and reads it from the upsert instead.
+  const found = options.locked
+    ? { rows: [] }
+    : await sql<{ meeting_id: string | null; occurrence_id: string | null; participant_id: string | null }>`
+        select c.meeting_id, c.occurrence_id, c.participant_id
+        from attendance_connection c join participant p on p.id = c.participant_id
+        where c.janus_server = ${server} and c.room_id = ${action.roomId} and c.feed_id = ${action.feedId}
+        for update of p
+      `.execute(trx);
 
   // Without a row yet, this `leaving` came before its `joined`: the row waits for it and counts only then.
-  await trx
+  const upserted = await trx
     .insertInto('attendance_connection')
     .values({ ...key, left_at: action.at, end_reason: 'leaving' })
     .onConflict((oc) =>
@@ -242,51 +279,114 @@ async function publisherLeft(trx: Trx, server: string, action: Extract<JanusAtte
         end_reason: 'leaving',
       }),
     )
-    .execute();
+    .returning(['meeting_id', 'occurrence_id', 'participant_id'])
+    .executeTakeFirstOrThrow();
+  const existing = options.locked ? upserted : found.rows[0];
   if (!existing?.participant_id || !existing.meeting_id || !existing.occurrence_id) return [];
-  return rederive(trx, [{ meetingId: existing.meeting_id, occurrenceId: existing.occurrence_id, participantId: existing.participant_id }], options, true);
+  // The select above locked it one at a time; in a batch it is locked unless its row is newer than the batch's lock.
+  if (options.locked) await lockParticipant(trx, existing.participant_id, options.locked);
+  return [{ meetingId: existing.meeting_id, occurrenceId: existing.occurrence_id, participantId: existing.participant_id }];
 }
 
 /**
- * Returns the occurrence an online join at `at` belongs to: the latest
- * occurrence (not cancelled) that starts at most an hour after `at`, else the
- * first one. So a join counts for an occurrence from an hour before its start
- * until the next occurrence opens.
+ * Serialises the work on one participant across consumers (two devices' events
+ * arrive on different partitions). A participant in `locked` is held already.
  */
-export async function occurrenceAt(trx: Trx, meetingId: string, at: Date): Promise<string | undefined> {
-  const latest = await trx
-    .selectFrom('meeting_occurrence')
-    .select('id')
-    .where('meeting_id', '=', meetingId)
-    .where('status', '!=', 'cancelled')
-    .where('starts_at', '<=', new Date(at.getTime() + EARLY_JOIN_MS))
-    .orderBy('starts_at', 'desc')
-    .limit(1)
-    .executeTakeFirst();
-  if (latest) return latest.id;
-  const first = await trx
-    .selectFrom('meeting_occurrence')
-    .select('id')
-    .where('meeting_id', '=', meetingId)
-    .where('status', '!=', 'cancelled')
-    .orderBy('starts_at')
-    .limit(1)
-    .executeTakeFirst();
-  return first?.id;
-}
-
-/** Serialises the work on one participant across consumers (two devices' events arrive on different partitions). */
-async function lockParticipant(trx: Trx, participantId: string): Promise<void> {
+async function lockParticipant(trx: Trx, participantId: string, locked?: Set<string>): Promise<void> {
+  if (locked?.has(participantId)) return;
   await trx.selectFrom('participant').select('id').where('id', '=', participantId).forUpdate().execute();
+  locked?.add(participantId);
 }
 
-async function rederive(trx: Trx, touched: Touched[], options: TrackingOptions, locked = false): Promise<Touched[]> {
+/**
+ * Locks, in one query and in id order, every participant that the Janus
+ * events of a batch may change, as far as the stored rows tell now, and adds
+ * them to `options.locked`. Each event then finds its participant locked, so
+ * two batches running at once take their locks in one order and cannot
+ * deadlock, unless a row changed between this query and the event.
+ */
+export async function lockBatchParticipants(trx: Trx, items: { server: string; action: JanusAttendanceAction }[], options: TrackingOptions): Promise<void> {
+  const tokenParticipants: string[] = [];
+  const feeds: { server: string[]; room: string[]; feed: string[] } = { server: [], room: [], feed: [] };
+  const sessions: { server: string[]; session: string[] } = { server: [], session: [] };
+  const rooms: { server: string[]; room: string[] } = { server: [], room: [] };
+  const servers: string[] = [];
+  for (const { server, action } of items) {
+    switch (action.kind) {
+      case 'publisher-joined': {
+        const claims = action.token ? readJoinToken(action.token, options.joinTokenSecret) : null;
+        if (claims) tokenParticipants.push(claims.participantId);
+        sessions.server.push(server);
+        sessions.session.push(action.sessionId);
+        break;
+      }
+      case 'publisher-left':
+        feeds.server.push(server);
+        feeds.room.push(action.roomId);
+        feeds.feed.push(action.feedId);
+        break;
+      case 'handle-detached':
+      case 'session-ended':
+        sessions.server.push(server);
+        sessions.session.push(action.sessionId);
+        break;
+      case 'room-destroyed':
+        rooms.server.push(server);
+        rooms.room.push(action.roomId);
+        break;
+      case 'server-started':
+      case 'server-shutdown':
+        servers.push(server);
+        break;
+      default:
+        break;
+    }
+  }
+  if (tokenParticipants.length + feeds.server.length + sessions.server.length + rooms.server.length + servers.length === 0) return;
+
+  const rows = await sql<{ id: string }>`
+    select p.id from participant p
+    where p.id in (
+      select t.id from unnest(${tokenParticipants}::uuid[]) as t(id)
+      union
+      select c.participant_id from attendance_connection c
+        join unnest(${feeds.server}::text[], ${feeds.room}::text[], ${feeds.feed}::text[]) as k(server, room, feed)
+          on c.janus_server = k.server and c.room_id = k.room and c.feed_id = k.feed
+      union
+      select c.participant_id from attendance_connection c
+        join unnest(${sessions.server}::text[], ${sessions.session}::text[]) as k(server, session)
+          on c.janus_server = k.server and c.session_id = k.session
+      where c.left_at is null
+      union
+      select m.participant_id from media_session m
+        join unnest(${sessions.server}::text[], ${sessions.session}::text[]) as k(server, session)
+          on m.janus_server = k.server and m.session_id = k.session
+      union
+      select c.participant_id from attendance_connection c
+        join unnest(${rooms.server}::text[], ${rooms.room}::text[]) as k(server, room)
+          on c.janus_server = k.server and c.room_id = k.room
+      where c.left_at is null
+      union
+      select c.participant_id from attendance_connection c
+      where c.janus_server = any(${servers}::text[]) and c.left_at is null and c.joined_at is not null
+    )
+    order by p.id
+    for update
+  `.execute(trx);
+  for (const row of rows.rows) options.locked?.add(row.id);
+}
+
+/**
+ * Derives the intervals of the touched participants, in id order, and raises
+ * the attendance version once per meeting that changed. Participants are
+ * locked first unless the caller holds them (`locked`).
+ */
+export async function rederive(trx: Trx, touched: Touched[], options: TrackingOptions, locked = false): Promise<Touched[]> {
   const unique = new Map(touched.map((item) => [`${item.occurrenceId}/${item.participantId}`, item]));
   const ordered = [...unique.values()].sort((a, b) => a.participantId.localeCompare(b.participantId));
-  for (const item of ordered) {
-    if (!locked) await lockParticipant(trx, item.participantId);
-    await deriveIntervals(trx, item, options);
-  }
+  if (!locked) for (const item of ordered) await lockParticipant(trx, item.participantId, options.locked);
+  const changed = await deriveManyIntervals(trx, ordered, options);
+  for (const meetingId of new Set(changed.map((item) => item.meetingId))) await bumpAttendanceVersion(trx, meetingId);
   return ordered;
 }
 
@@ -294,85 +394,114 @@ async function rederive(trx: Trx, touched: Touched[], options: TrackingOptions, 
  * Derives one participant's intervals in one occurrence from their connections,
  * replaces the stored ones when they differ, and writes `attendance.joined` for
  * an interval that overlaps none stored before and `attendance.left` for one
- * that closed now. The caller holds the participant's row lock.
+ * that closed now. Returns whether anything changed; the caller holds the
+ * participant's row lock and raises the attendance version (bumpAttendanceVersion).
  */
 export async function deriveIntervals(trx: Trx, item: Touched, options: TrackingOptions & { final?: boolean }): Promise<boolean> {
-  const state = await readDerivationState(trx, item);
-  const final = options.final ?? state.meetingStatus === 'ended';
-  const derived = mergeSpans(state.spans, options.graceMs, options.now, final);
-  const stored = state.stored;
-  if (sameIntervals(stored, derived)) return false;
-
-  await trx.deleteFrom('attendance_interval').where('occurrence_id', '=', item.occurrenceId).where('participant_id', '=', item.participantId).execute();
-  if (derived.length > 0) {
-    await trx
-      .insertInto('attendance_interval')
-      .values(
-        derived.map((interval) => ({
-          occurrence_id: item.occurrenceId,
-          participant_id: item.participantId,
-          meeting_id: item.meetingId,
-          started_at: interval.startedAt,
-          ended_at: interval.endedAt,
-          status: interval.status,
-        })),
-      )
-      .execute();
-  }
-
-  const source = eventSource(options.functionName);
-  for (const interval of derived) {
-    const before = stored.filter((old) => overlaps(old, interval));
-    const ids = { meetingId: item.meetingId, occurrenceId: item.occurrenceId, participantId: item.participantId };
-    if (before.length === 0) {
-      const joined = newEvent('vn.hop.attendance.joined.v1', { ...ids, joinedAt: interval.startedAt.toISOString() }, { source, subject: item.participantId, time: options.now });
-      await appendToOutbox(trx, joined, item.meetingId);
-    }
-    if (interval.status === 'closed' && (before.length === 0 || before.some((old) => old.status !== 'closed'))) {
-      const left = newEvent(
-        'vn.hop.attendance.left.v1',
-        { ...ids, joinedAt: interval.startedAt.toISOString(), leftAt: interval.endedAt!.toISOString(), seconds: intervalSeconds(interval, options.now) },
-        { source, subject: item.participantId, time: options.now },
-      );
-      await appendToOutbox(trx, left, item.meetingId);
-    }
-  }
-  await bumpAttendanceVersion(trx, item.meetingId);
-  return true;
+  return (await deriveManyIntervals(trx, [item], options)).length > 0;
 }
 
 /**
- * Reads in one query what deriveIntervals needs: the meeting's status, the
- * participant's connections that joined, and their stored intervals in start
- * order. Times travel as whole milliseconds since the epoch, truncated as the
- * pg driver truncates them.
+ * Derives the intervals of several participants as deriveIntervals does, with
+ * one read, one delete, one insert and one outbox write for all of them.
+ * Returns the items whose intervals changed.
  */
-async function readDerivationState(
-  trx: Trx,
-  item: Touched,
-): Promise<{ meetingStatus: string | null; spans: { joinedAt: Date; leftAt: Date | null }[]; stored: PresenceInterval[] }> {
+export async function deriveManyIntervals(trx: Trx, items: Touched[], options: TrackingOptions & { final?: boolean }): Promise<Touched[]> {
+  if (items.length === 0) return [];
+  const states = await readDerivationStates(trx, items);
+  const changed: { item: Touched; derived: PresenceInterval[] }[] = [];
+  const events: { event: HopEvent; key: string }[] = [];
+  const source = eventSource(options.functionName);
+
+  for (const [index, item] of items.entries()) {
+    const state = states[index]!;
+    const final = options.final ?? state.meetingStatus === 'ended';
+    const derived = mergeSpans(state.spans, options.graceMs, options.now, final);
+    const stored = state.stored;
+    if (sameIntervals(stored, derived)) continue;
+    changed.push({ item, derived });
+
+    for (const interval of derived) {
+      const before = stored.filter((old) => overlaps(old, interval));
+      const ids = { meetingId: item.meetingId, occurrenceId: item.occurrenceId, participantId: item.participantId };
+      if (before.length === 0) {
+        const joined = newEvent('vn.hop.attendance.joined.v1', { ...ids, joinedAt: interval.startedAt.toISOString() }, { source, subject: item.participantId, time: options.now });
+        events.push({ event: joined, key: item.meetingId });
+      }
+      if (interval.status === 'closed' && (before.length === 0 || before.some((old) => old.status !== 'closed'))) {
+        const left = newEvent(
+          'vn.hop.attendance.left.v1',
+          { ...ids, joinedAt: interval.startedAt.toISOString(), leftAt: interval.endedAt!.toISOString(), seconds: intervalSeconds(interval, options.now) },
+          { source, subject: item.participantId, time: options.now },
+        );
+        events.push({ event: left, key: item.meetingId });
+      }
+    }
+  }
+  if (changed.length === 0) return [];
+
+  await sql`
+    delete from attendance_interval
+    where (occurrence_id, participant_id) in (
+      select * from unnest(${changed.map((c) => c.item.occurrenceId)}::uuid[], ${changed.map((c) => c.item.participantId)}::uuid[])
+    )
+  `.execute(trx);
+  const rows = changed.flatMap(({ item, derived }) =>
+    derived.map((interval) => ({
+      occurrence_id: item.occurrenceId,
+      participant_id: item.participantId,
+      meeting_id: item.meetingId,
+      started_at: interval.startedAt,
+      ended_at: interval.endedAt,
+      status: interval.status,
+    })),
+  );
+  // Chunks keep each INSERT far below PostgreSQL's 65 535 bind parameters.
+  for (let start = 0; start < rows.length; start += 1_000) {
+    await trx.insertInto('attendance_interval').values(rows.slice(start, start + 1_000)).execute();
+  }
+  await appendManyToOutbox(trx, events);
+  return changed.map((c) => c.item);
+}
+
+interface DerivationState {
+  meetingStatus: string | null;
+  spans: { joinedAt: Date; leftAt: Date | null }[];
+  stored: PresenceInterval[];
+}
+
+/**
+ * Reads in one query what the derivation needs for each item, in the items'
+ * order: the meeting's status, the participant's connections that joined, and
+ * their stored intervals in start order. Times travel as whole milliseconds
+ * since the epoch, truncated as the pg driver truncates them.
+ */
+async function readDerivationStates(trx: Trx, items: Touched[]): Promise<DerivationState[]> {
   const epochMs = (column: RawBuilder<unknown>) => sql`floor(extract(epoch from ${column}) * 1000)`;
-  const result = await sql<{ status: string | null; spans: [number, number | null][]; stored: [number, number | null, PresenceInterval['status']][] }>`
+  const result = await sql<{ position: string; status: string | null; spans: [number, number | null][]; stored: [number, number | null, PresenceInterval['status']][] }>`
     select
-      (select status from meeting where id = ${item.meetingId}) as status,
+      k.position,
+      (select status from meeting where id = k.meeting_id) as status,
       coalesce((
         select json_agg(json_build_array(${epochMs(sql.ref('joined_at'))}, ${epochMs(sql.ref('left_at'))}))
         from attendance_connection
-        where occurrence_id = ${item.occurrenceId} and participant_id = ${item.participantId} and joined_at is not null
+        where occurrence_id = k.occurrence_id and participant_id = k.participant_id and joined_at is not null
       ), '[]'::json) as spans,
       coalesce((
         select json_agg(json_build_array(${epochMs(sql.ref('started_at'))}, ${epochMs(sql.ref('ended_at'))}, status) order by started_at)
         from attendance_interval
-        where occurrence_id = ${item.occurrenceId} and participant_id = ${item.participantId}
+        where occurrence_id = k.occurrence_id and participant_id = k.participant_id
       ), '[]'::json) as stored
+    from unnest(${items.map((item) => item.occurrenceId)}::uuid[], ${items.map((item) => item.participantId)}::uuid[], ${items.map((item) => item.meetingId)}::uuid[])
+      with ordinality as k(occurrence_id, participant_id, meeting_id, position)
+    order by k.position
   `.execute(trx);
-  const row = result.rows[0]!;
   const date = (ms: number | null) => (ms === null ? null : new Date(Number(ms)));
-  return {
+  return result.rows.map((row) => ({
     meetingStatus: row.status,
     spans: row.spans.map(([joinedAt, leftAt]) => ({ joinedAt: date(joinedAt)!, leftAt: date(leftAt) })),
     stored: row.stored.map(([startedAt, endedAt, status]) => ({ startedAt: date(startedAt)!, endedAt: date(endedAt), status })),
-  };
+  }));
 }
 
 function overlaps(a: Pick<PresenceInterval, 'startedAt' | 'endedAt'>, b: Pick<PresenceInterval, 'startedAt' | 'endedAt'>): boolean {
@@ -405,7 +534,8 @@ export async function bumpAttendanceVersion(trx: Trx, meetingId: string): Promis
  * all its intervals (the grace period no longer applies).
  */
 export async function closeMeetingAttendance(trx: Trx, meetingId: string, endedAt: Date, options: TrackingOptions): Promise<number> {
-  await closeConnections(trx, sql`meeting_id = ${meetingId}`, sql`greatest(joined_at, ${endedAt}::timestamptz)`, 'meeting-ended', options);
+  const closed = await closeConnections(trx, sql`meeting_id = ${meetingId}`, sql`greatest(joined_at, ${endedAt}::timestamptz)`, 'meeting-ended', options);
+  await rederive(trx, closed, options, true);
   const pending = await trx
     .selectFrom('attendance_interval')
     .select(['meeting_id as meetingId', 'occurrence_id as occurrenceId', 'participant_id as participantId'])
@@ -414,10 +544,9 @@ export async function closeMeetingAttendance(trx: Trx, meetingId: string, endedA
     .distinct()
     .execute();
   const ordered = pending.sort((a, b) => a.participantId.localeCompare(b.participantId));
-  for (const item of ordered) {
-    await lockParticipant(trx, item.participantId);
-    await deriveIntervals(trx, item, { ...options, final: true });
-  }
+  for (const item of ordered) await lockParticipant(trx, item.participantId, options.locked);
+  const changed = await deriveManyIntervals(trx, ordered, { ...options, final: true });
+  if (changed.length > 0) await bumpAttendanceVersion(trx, meetingId);
   return ordered.length;
 }
 
@@ -435,6 +564,8 @@ export async function intervalsPastGrace(trx: Trx | import('kysely').Kysely<Data
 
 /** Settles one participant's intervals after their grace period; the caller runs it in a transaction. */
 export async function settleParticipant(trx: Trx, item: Touched, options: TrackingOptions): Promise<boolean> {
-  await lockParticipant(trx, item.participantId);
-  return deriveIntervals(trx, item, options);
+  await lockParticipant(trx, item.participantId, options.locked);
+  const changed = await deriveIntervals(trx, item, options);
+  if (changed) await bumpAttendanceVersion(trx, item.meetingId);
+  return changed;
 }
