@@ -84,7 +84,7 @@ async function trackJanusEvents(events: JanusEvent[], deps: Dependencies): Promi
 
   const written: { server: string; action: Extract<JanusAttendanceAction, { kind: 'activity' | 'publisher-joined' }>; changed: boolean }[] = [];
   await deps.db.transaction().execute(async (trx) => {
-    const options: TrackingOptions = { ...trackingOptions(deps), locked: new Set() };
+    const options: TrackingOptions = { ...trackingOptions(deps), locked: new Set(), participantMeetings: new Map() };
     const changes = items.filter((item) => item.action.kind !== 'activity');
     const claimed = await claimEvents(trx, name, changes.map((item) => item.id));
     await lockBatchParticipants(trx, changes.filter((item) => claimed.has(item.id)), options);

@@ -31,6 +31,8 @@ export interface TrackingOptions {
   joinTokenSecret: string;
   /** Participants whose rows this transaction has locked already (lockBatchParticipants fills it), so they need no lock query. */
   locked?: Set<string>;
+  /** Meeting of each participant that lockBatchParticipants locked, so a `joined` needs no query to check its token's meeting. */
+  participantMeetings?: Map<string, string>;
 }
 
 /** How often at most a sign of life (a plugin, media or WebRTC event) updates `last_seen_at`. */
@@ -178,6 +180,9 @@ async function identify(
 ): Promise<{ meetingId: string; participantId: string; locked: boolean } | null> {
   // Expiry does not matter here: Janus accepted the token when the participant joined.
   const claims = action.token ? readJoinToken(action.token, options.joinTokenSecret) : null;
+  if (claims && options.participantMeetings?.get(claims.participantId) === claims.meetingId) {
+    return { meetingId: claims.meetingId, participantId: claims.participantId, locked: true };
+  }
   if (claims) {
     const participant = await trx
       .selectFrom('participant')
@@ -203,54 +208,48 @@ async function identify(
 async function publisherJoined(trx: Trx, server: string, action: Extract<JanusAttendanceAction, { kind: 'publisher-joined' }>, options: TrackingOptions): Promise<Touched[]> {
   const identity = await identify(trx, server, action, options);
   if (!identity) return [];
-  const key = { janus_server: server, room_id: action.roomId, feed_id: action.feedId };
-  // The occurrence a stored row of this feed has, else the one the join belongs to: the latest occurrence
-  // (not cancelled) that starts at most EARLY_JOIN_MS after the join, else the first one. So a join counts
-  // for an occurrence from an hour before its start until the next occurrence opens.
-  const known = await sql<{ occurrence_id: string | null; ended_at: Date | null }>`
-    select
-      coalesce(
-        (select occurrence_id from attendance_connection where janus_server = ${server} and room_id = ${action.roomId} and feed_id = ${action.feedId}),
-        (select id from meeting_occurrence
-          where meeting_id = ${identity.meetingId} and status <> 'cancelled' and starts_at <= ${new Date(action.at.getTime() + EARLY_JOIN_MS)}
-          order by starts_at desc limit 1),
-        (select id from meeting_occurrence where meeting_id = ${identity.meetingId} and status <> 'cancelled' order by starts_at limit 1)
-      ) as occurrence_id,
-      (select ended_at from media_session where janus_server = ${server} and session_id = ${action.sessionId}) as ended_at
+  if (!identity.locked) await lockParticipant(trx, identity.participantId, options.locked);
+  const at = action.at;
+
+  // One statement finds the occurrence and writes the row. The occurrence is the one a stored row of
+  // this feed has, else the one the join belongs to: the latest occurrence (not cancelled) that starts
+  // at most EARLY_JOIN_MS after the join, else the first one. So a join counts for an occurrence from
+  // an hour before its start until the next occurrence opens. A `joined` that arrives after its
+  // session's end (events out of order) ends there.
+  const written = await sql<{ occurrence_id: string }>`
+    with known as (
+      select
+        coalesce(
+          (select occurrence_id from attendance_connection where janus_server = ${server} and room_id = ${action.roomId} and feed_id = ${action.feedId}),
+          (select id from meeting_occurrence
+            where meeting_id = ${identity.meetingId} and status <> 'cancelled' and starts_at <= ${new Date(at.getTime() + EARLY_JOIN_MS)}
+            order by starts_at desc limit 1),
+          (select id from meeting_occurrence where meeting_id = ${identity.meetingId} and status <> 'cancelled' order by starts_at limit 1)
+        ) as occurrence_id,
+        (select ended_at from media_session where janus_server = ${server} and session_id = ${action.sessionId}) as session_ended_at
+    )
+    insert into attendance_connection
+      (janus_server, room_id, feed_id, session_id, handle_id, meeting_id, occurrence_id, participant_id, joined_at, left_at, end_reason, last_seen_at)
+    select ${server}, ${action.roomId}, ${action.feedId}, ${action.sessionId}, ${action.handleId}, ${identity.meetingId}::uuid, known.occurrence_id,
+      ${identity.participantId}::uuid, ${at}::timestamptz,
+      case when known.session_ended_at >= ${at}::timestamptz then known.session_ended_at end,
+      case when known.session_ended_at >= ${at}::timestamptz then 'session-destroyed' end,
+      ${at}::timestamptz
+    from known
+    where known.occurrence_id is not null
+    on conflict (janus_server, room_id, feed_id) do update set
+      joined_at = least(coalesce(attendance_connection.joined_at, excluded.joined_at), excluded.joined_at),
+      session_id = excluded.session_id,
+      handle_id = excluded.handle_id,
+      meeting_id = excluded.meeting_id,
+      occurrence_id = excluded.occurrence_id,
+      participant_id = excluded.participant_id,
+      last_seen_at = greatest(attendance_connection.last_seen_at, excluded.last_seen_at)
+    returning occurrence_id
   `.execute(trx);
-  const { occurrence_id: occurrenceId, ended_at: sessionEndedAt } = known.rows[0]!;
+  const occurrenceId = written.rows[0]?.occurrence_id;
   if (!occurrenceId) return [];
   const touched = { meetingId: identity.meetingId, participantId: identity.participantId, occurrenceId };
-  if (!identity.locked) await lockParticipant(trx, identity.participantId, options.locked);
-
-  // A `joined` that arrives after its session's end (events out of order) ends there.
-  const endedBefore = sessionEndedAt && new Date(sessionEndedAt) >= action.at ? new Date(sessionEndedAt) : null;
-  await trx
-    .insertInto('attendance_connection')
-    .values({
-      ...key,
-      session_id: action.sessionId,
-      handle_id: action.handleId,
-      meeting_id: identity.meetingId,
-      occurrence_id: occurrenceId,
-      participant_id: identity.participantId,
-      joined_at: action.at,
-      left_at: endedBefore,
-      end_reason: endedBefore ? 'session-destroyed' : null,
-      last_seen_at: action.at,
-    })
-    .onConflict((oc) =>
-      oc.columns(['janus_server', 'room_id', 'feed_id']).doUpdateSet({
-        joined_at: sql`least(coalesce(attendance_connection.joined_at, excluded.joined_at), excluded.joined_at)`,
-        session_id: sql`excluded.session_id`,
-        handle_id: sql`excluded.handle_id`,
-        meeting_id: sql`excluded.meeting_id`,
-        occurrence_id: sql`excluded.occurrence_id`,
-        participant_id: sql`excluded.participant_id`,
-        last_seen_at: sql`greatest(attendance_connection.last_seen_at, excluded.last_seen_at)`,
-      }),
-    )
-    .execute();
   return [touched];
 }
 
@@ -344,8 +343,8 @@ export async function lockBatchParticipants(trx: Trx, items: { server: string; a
   }
   if (tokenParticipants.length + feeds.server.length + sessions.server.length + rooms.server.length + servers.length === 0) return;
 
-  const rows = await sql<{ id: string }>`
-    select p.id from participant p
+  const rows = await sql<{ id: string; meeting_id: string }>`
+    select p.id, p.meeting_id from participant p
     where p.id in (
       select t.id from unnest(${tokenParticipants}::uuid[]) as t(id)
       union
@@ -373,7 +372,10 @@ export async function lockBatchParticipants(trx: Trx, items: { server: string; a
     order by p.id
     for update
   `.execute(trx);
-  for (const row of rows.rows) options.locked?.add(row.id);
+  for (const row of rows.rows) {
+    options.locked?.add(row.id);
+    options.participantMeetings?.set(row.id, row.meeting_id);
+  }
 }
 
 /**
