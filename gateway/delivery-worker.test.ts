@@ -261,6 +261,56 @@ describe('notification delivery worker', () => {
     await handle.db.updateTable('webhook_endpoint').set({ enabled: false }).where('id', '=', target.id).execute();
   });
 
+  test('batch fans out in order', async (t) => {
+    if (!handle) return t.skip('no database');
+    await onlyNewEndpoints();
+    const first = await endpoint('http://127.0.0.1:9/never-called');
+    const second = await endpoint('http://127.0.0.1:9/never-called-either', ['scheduled']);
+    const meetingId = randomUUID();
+    const data = [
+      notification({ meetingId }),
+      notification({ meetingId, kind: 'cancelled', recipient: { participantId: randomUUID(), userId: null, name: 'Trần Văn Bình', email: 'binh@example.gov.vn', phone: null, language: 'vi' } }),
+      notification({ meetingId, recipient: { participantId: randomUUID(), userId: null, name: 'Lê Thị Thư', email: 'thu@example.gov.vn', phone: null, language: 'vi' } }),
+    ];
+    const events = data.map((item) => newEvent('vn.hop.notification.requested.v1', item, { source: '/hop/functions/test-producer', subject: meetingId }));
+    // The e-mail tests below count the e-mail deliveries they find.
+    t.after(() => handle.db.deleteFrom('notification_delivery').where('meeting_id', '=', meetingId).where('channel', '=', 'email').execute());
+
+    // The second copy of the first event stands for a redelivery inside one batch.
+    const answer = await deliverToFanout([...events, events[0]], true);
+    assert.equal(answer.status, 200);
+    const results = (answer.body as { results: { id: string; status: number }[] }).results;
+    assert.deepEqual(results.map((result) => result.status), [200, 200, 200, 200]);
+
+    const firstRows = await handle.db.selectFrom('notification_delivery').select(['notification_id', 'sequence']).where('endpoint_id', '=', first.id).orderBy('sequence').execute();
+    assert.deepEqual(firstRows.map((row) => row.notification_id), data.map((item) => item.notificationId), 'one delivery each, in the order of the batch');
+    const secondRows = await handle.db.selectFrom('notification_delivery').select('notification_id').where('endpoint_id', '=', second.id).orderBy('sequence').execute();
+    assert.deepEqual(secondRows.map((row) => row.notification_id), [data[0]!.notificationId, data[2]!.notificationId], 'the kind filter applies');
+    const emails = await handle.db.selectFrom('notification_delivery').select('email_address').where('channel', '=', 'email').where('meeting_id', '=', meetingId).orderBy('email_address').execute();
+    assert.deepEqual(emails.map((row) => row.email_address), ['binh@example.gov.vn', 'thu@example.gov.vn']);
+
+    const again = await deliverToFanout(events, true);
+    assert.equal(again.status, 200);
+    const total = await handle.db.selectFrom('notification_delivery').select('id').where('meeting_id', '=', meetingId).execute();
+    assert.equal(total.length, 7, 'a batch delivered again adds nothing');
+  });
+
+  test('concurrent batches share targets', async (t) => {
+    if (!handle) return t.skip('no database');
+    await onlyNewEndpoints();
+    const shared = await endpoint('http://127.0.0.1:9/never-called');
+    const person = (email: string) => ({ participantId: randomUUID(), userId: null, name: 'Nguyễn Thị Hòa', email, phone: null, language: 'vi' as const });
+    // Each batch reaches the same e-mail addresses in the opposite order, which locking per event could deadlock on.
+    const addresses = Array.from({ length: 6 }, (_, index) => `can.bo.${index}@example.gov.vn`);
+    const batch = (order: string[]) => order.map((email) => newEvent('vn.hop.notification.requested.v1', notification({ recipient: person(email) }), { source: '/hop/functions/test-producer' }));
+    t.after(() => handle.db.deleteFrom('notification_delivery').where('email_address', 'in', addresses).execute());
+    const answers = await Promise.all([deliverToFanout(batch(addresses), true), deliverToFanout(batch([...addresses].reverse()), true)]);
+    assert.deepEqual(answers.map((answer) => answer.status), [200, 200]);
+
+    const rows = await handle.db.selectFrom('notification_delivery').select('sequence').where('endpoint_id', '=', shared.id).orderBy('sequence').execute();
+    assert.deepEqual(rows.map((row) => Number(row.sequence)), Array.from({ length: 12 }, (_, index) => Number(rows[0]!.sequence) + index), 'one unbroken sequence per target');
+  });
+
   test('invalid event is answered 400', async (t) => {
     if (!handle) return t.skip('no database');
     const bad = newEvent('vn.hop.notification.requested.v1', notification(), { source: '/test' }) as { data: Record<string, unknown> };

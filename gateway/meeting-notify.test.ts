@@ -10,6 +10,8 @@ import { after, before, describe, it } from 'node:test';
 import ICAL from 'ical.js';
 import { sql } from 'kysely';
 import type { NotificationRequested } from '../lib/contract/notifications.ts';
+import { newEvent } from '../lib/contract/events.ts';
+import { fanOutNotification } from '../lib/domain/notifications/deliveries.ts';
 import { dispatchDueReminders } from '../lib/domain/reminders.ts';
 import { meetingRequest, startTestPlatform, type TestPlatform } from '../test/support/platform.ts';
 import { createTestDatabase, waitFor } from '../test/support/services.ts';
@@ -168,6 +170,162 @@ describe('meeting notifications', { skip: adminUrl ? false : 'TEST_DATABASE_URL 
     const invitations = await waitForNotices(meeting.id, 'scheduled', 4);
     assert.equal(invitations.at(-1)!.recipient.name, 'Đỗ Quang Vinh');
     assert.equal((await notices(meeting.id, 'updated')).length, 0, 'the others are not told about a participant change alone');
+  });
+
+  /** Waits until meeting-notify has handled the `meeting.updated` event of the meeting's latest change. */
+  async function waitForUpdateHandled(meetingId: string): Promise<void> {
+    const event = await hop.platform.database.db
+      .selectFrom('outbox')
+      .select('event_id')
+      .where('topic', '=', 'hop.meetings.v1')
+      .where('message_key', '=', meetingId)
+      .where(sql<boolean>`payload->>'type' = 'vn.hop.meeting.updated.v1'`)
+      .orderBy('id', 'desc')
+      .executeTakeFirstOrThrow();
+    await waitFor('meeting-notify handled meeting.updated', async () => {
+      const row = await hop.platform.database.db
+        .selectFrom('processed_event')
+        .select('event_id')
+        .where('consumer', '=', 'meeting-notify')
+        .where('event_id', '=', event.event_id)
+        .executeTakeFirst();
+      return row ? true : undefined;
+    });
+  }
+
+  it('a removed participant gets METHOD:CANCEL', async () => {
+    const meeting = await createMeeting();
+    await waitForNotices(meeting.id, 'scheduled', 3);
+    const guest = meeting.participants.find((participant) => participant.name === 'Phạm Thu Hà')!;
+    const khoi = meeting.participants.find((participant) => participant.name === 'Lê Minh Khôi')!;
+    const updated = await hop.request('PATCH', `/api/v1/meetings/${meeting.id}`, { removeParticipantIds: [guest.id, khoi.id] });
+    assert.equal(updated.status, 200, JSON.stringify(updated.body));
+    assert.equal(updated.body.sequence, 1);
+
+    // No waiting: the update transaction wrote them.
+    const removed = await notices(meeting.id, 'removed');
+    assert.deepEqual(removed.map((notice) => notice.recipient.participantId).sort(), [guest.id, khoi.id].sort());
+
+    const ha = removed.find((notice) => notice.recipient.participantId === guest.id)!;
+    assert.match(ha.subject, /^Thôi tham dự cuộc họp: /);
+    assert.equal(ha.text.split('\n')[0], 'Kính gửi: Phạm Thu Hà');
+    assert.match(ha.text, /Quý vị không còn trong thành phần tham dự cuộc họp sau và không cần tham dự cuộc họp này\./);
+    assert.equal(ha.text, ha.text.normalize('NFC'));
+    assert.doesNotMatch(ha.text, /join\.html/, 'a removed key opens nothing, so the notice has no join link');
+    assert.doesNotMatch(ha.text, /Báo cáo tiến độ/, 'the agenda is no longer theirs');
+    const calendar = new ICAL.Component(ICAL.parse(ha.ics!));
+    assert.equal(calendar.getFirstPropertyValue('method'), 'CANCEL');
+    const event = calendar.getFirstSubcomponent('vevent')!;
+    assert.equal(event.getFirstPropertyValue('uid'), `${meeting.id}@hop`);
+    assert.equal(event.getFirstPropertyValue('sequence'), 1, 'above the invitation\'s 0');
+    assert.equal(event.getFirstPropertyValue('status'), 'CANCELLED');
+
+    const english = removed.find((notice) => notice.recipient.participantId === khoi.id)!;
+    assert.match(english.subject, /^Removed from meeting: /);
+    assert.match(english.text, /no longer need to attend/);
+    const attendee = new ICAL.Component(ICAL.parse(english.ics!)).getFirstSubcomponent('vevent')!.getFirstProperty('attendee');
+    assert.equal(attendee?.getFirstValue(), 'mailto:khoi@example.gov.vn');
+
+    await waitForUpdateHandled(meeting.id);
+    assert.equal((await notices(meeting.id, 'updated')).length, 0, 'the others are not told about a participant change alone');
+    assert.equal((await notices(meeting.id, 'removed')).length, 2);
+  });
+
+  it('removing from a draft sends nothing', async () => {
+    const meeting = await createMeeting({ status: 'draft' });
+    const guest = meeting.participants.find((participant) => participant.name === 'Phạm Thu Hà')!;
+    const updated = await hop.request('PATCH', `/api/v1/meetings/${meeting.id}`, { removeParticipantIds: [guest.id] });
+    assert.equal(updated.status, 200, JSON.stringify(updated.body));
+    assert.equal((await notices(meeting.id)).length, 0);
+  });
+
+  it('a removed participant gets no reminders', async () => {
+    const meeting = await createMeeting();
+    const reminders = await waitFor('reminders planned', async () => {
+      const rows = await hop.platform.database.db.selectFrom('reminder').selectAll().where('meeting_id', '=', meeting.id).orderBy('due_at').execute();
+      return rows.length === 2 ? rows : undefined;
+    });
+    const guest = meeting.participants.find((participant) => participant.name === 'Phạm Thu Hà')!;
+    const hoa = meeting.participants.find((participant) => participant.name === 'Nguyễn Thị Hòa')!;
+
+    // Reminder deliveries waiting for a retry (next attempt in a day, so the worker leaves them alone).
+    const endpointId = randomUUID();
+    await hop.platform.database.db
+      .insertInto('webhook_endpoint')
+      .values({ id: endpointId, name: 'Cổng nhắc lịch', url: 'https://eoffice.example.gov.vn/hop', secret: `whsec_${'A'.repeat(43)}=`, event_kinds: JSON.stringify(['reminder']), enabled: false, created_by: null })
+      .execute();
+    await hop.platform.database.db.insertInto('notification_target').values({ key: `webhook:${endpointId}`, next_sequence: 3 }).execute();
+    const tomorrow = new Date(Date.now() + 24 * 3_600_000);
+    const pending = (participantId: string, kind: string, sequence: number) => ({
+      id: randomUUID(),
+      notification_id: randomUUID(),
+      event_id: randomUUID(),
+      meeting_id: meeting.id,
+      kind,
+      channel: 'webhook' as const,
+      endpoint_id: endpointId,
+      email_address: null,
+      target_key: `webhook:${endpointId}`,
+      sequence,
+      payload: JSON.stringify({ type: `notification.${kind}`, timestamp: new Date().toISOString(), data: { kind, recipient: { participantId } } }),
+      next_attempt_at: tomorrow,
+    });
+    const guestReminder = pending(guest.id, 'reminder', 1);
+    const hoaReminder = pending(hoa.id, 'reminder', 2);
+    const guestInvitation = pending(guest.id, 'scheduled', 3);
+    await hop.platform.database.db.insertInto('notification_delivery').values([guestReminder, hoaReminder, guestInvitation] as never).execute();
+
+    const updated = await hop.request('PATCH', `/api/v1/meetings/${meeting.id}`, { removeParticipantIds: [guest.id] });
+    assert.equal(updated.status, 200, JSON.stringify(updated.body));
+    const left = await hop.platform.database.db.selectFrom('notification_delivery').select('id').where('endpoint_id', '=', endpointId).execute();
+    assert.deepEqual(left.map((row) => row.id).sort(), [hoaReminder.id, guestInvitation.id].sort(), 'only the removed person\'s pending reminder is dropped');
+
+    // The next reminder falls due: it goes to the two who stay.
+    const result = await dispatchDueReminders(hop.platform.database.db, () => new Date(reminders[0]!.due_at), { source: '/hop/functions/reminder-dispatch' });
+    assert.ok(result.emitted >= 1);
+    hop.platform.relay?.wake();
+    const sent = await waitForNotices(meeting.id, 'reminder', 2);
+    assert.deepEqual(sent.map((notice) => notice.recipient.name).sort(), ['Lê Minh Khôi', 'Nguyễn Thị Hòa']);
+  });
+
+  it('fan-out drops a removed participant\'s reminder', async () => {
+    const meeting = await createMeeting();
+    const guest = meeting.participants.find((participant) => participant.name === 'Phạm Thu Hà')!;
+    const hoa = meeting.participants.find((participant) => participant.name === 'Nguyễn Thị Hòa')!;
+    const endpointId = randomUUID();
+    await hop.platform.database.db
+      .insertInto('webhook_endpoint')
+      .values({ id: endpointId, name: 'Cổng nhắc lịch', url: 'https://eoffice.example.gov.vn/hop', secret: `whsec_${'A'.repeat(43)}=`, event_kinds: JSON.stringify(['reminder']), created_by: null })
+      .execute();
+    // A reminder rendered before the removal, handed to notification-fanout after it.
+    const reminder = (participantId: string, name: string) =>
+      newEvent(
+        'vn.hop.notification.requested.v1',
+        {
+          notificationId: randomUUID(),
+          kind: 'reminder',
+          meetingId: meeting.id,
+          occurrenceId: null,
+          recipient: { participantId, userId: null, name, email: null, phone: null, language: 'vi' },
+          subject: 'Nhắc lịch họp',
+          text: 'Cuộc họp bắt đầu sau 30 phút.',
+          html: '<p>Cuộc họp bắt đầu sau 30 phút.</p>',
+          ics: null,
+        },
+        { source: '/test', subject: meeting.id },
+      );
+    try {
+      const updated = await hop.request('PATCH', `/api/v1/meetings/${meeting.id}`, { removeParticipantIds: [guest.id] });
+      assert.equal(updated.status, 200, JSON.stringify(updated.body));
+      // A day ahead, so the delivery worker does not pick the deliveries up during the test.
+      const later = new Date(Date.now() + 24 * 3_600_000);
+      const dropped = await hop.platform.database.db.transaction().execute((trx) => fanOutNotification(trx, reminder(guest.id, guest.name), { emailEnabled: false, now: later }));
+      assert.equal(dropped.created.length, 0);
+      const kept = await hop.platform.database.db.transaction().execute((trx) => fanOutNotification(trx, reminder(hoa.id, hoa.name), { emailEnabled: false, now: later }));
+      assert.equal(kept.webhooks, 1);
+    } finally {
+      await hop.platform.database.db.updateTable('webhook_endpoint').set({ enabled: false }).where('id', '=', endpointId).execute();
+    }
   });
 
   it('cancelling sends METHOD:CANCEL', async () => {

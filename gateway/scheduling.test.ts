@@ -157,6 +157,13 @@ describe('meeting scheduling', () => {
     assert.equal(updated.previous.startsAt, '2027-03-15T01:00:00.000Z');
     const audits = await api().platform.database.db.selectFrom('audit_record').select('action').where('entity_id', '=', id).orderBy('id').execute();
     assert.deepEqual(audits.map((row) => row.action), ['meeting.created', 'meeting.updated', 'meeting.updated']);
+
+    // The history names who changed the meeting: the API key by its name, a person by their display name.
+    const byPerson = await as(organiserA, 'PATCH', `/api/v1/meetings/${id}`, { title: 'Họp sơ kết quý I Sở Nội vụ' });
+    assert.equal(byPerson.status, 200, JSON.stringify(byPerson.body));
+    const named = await as(organiserA, 'GET', `/api/v1/meetings/${id}/changes`);
+    assert.deepEqual(named.body.changes[0].actor, { kind: 'api-key', id: named.body.changes[0].actor.id, name: 'test admin' });
+    assert.deepEqual(named.body.changes[2].actor, { kind: 'user', id: organiserA.userId, name: 'Lê Thị Thu' });
   });
 
   test('participants added and removed', async (t) => {

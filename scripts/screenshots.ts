@@ -31,6 +31,11 @@ function addDays(date: string, days: number): string {
   return value.toISOString().slice(0, 10);
 }
 
+/** "07/12/2026" from "2026-12-07": dates as people in Việt Nam type them into the form. */
+function dayFirst(date: string): string {
+  return `${date.slice(8, 10)}/${date.slice(5, 7)}/${date.slice(0, 4)}`;
+}
+
 /** Returns the instant of a wall-clock time in Hà Nội, which has no daylight saving (UTC+07:00). */
 function at(date: string, time: string): string {
   return new Date(`${date}T${time}:00+07:00`).toISOString();
@@ -123,15 +128,22 @@ async function seedMeetings(hop: TestPlatform, seed: SchedulingSeed): Promise<{ 
     participants: [organiser, chair],
   });
 
-  // A postponed occurrence history for the detail page: one Monday moved, one cancelled.
+  // A history for the detail page, made by the organiser so that it shows her name: one Monday moved, one cancelled.
+  const login = await hop.requestAs(null, 'POST', '/api/v1/auth/login', { username: seed.organiser.username, password: SEED_PASSWORD });
+  if (login.status !== 200) throw new Error(`sign-in of ${seed.organiser.username} failed with HTTP ${login.status}: ${JSON.stringify(login.body)}`);
+  const session = { cookie: /^(hop_session=[^;]+)/.exec(login.headers.get('set-cookie') ?? '')![1]!, 'x-csrf-token': login.body.csrfToken as string };
+  const asOrganiser = async (method: string, urlPath: string, body: unknown) => {
+    const response = await hop.requestAs(null, method, urlPath, body, session);
+    if (response.status >= 300) throw new Error(`${method} ${urlPath} failed with HTTP ${response.status}: ${JSON.stringify(response.body)}`);
+  };
   const series = await call(hop, 'GET', `/api/v1/meetings/${weekly.id}`);
   const third = series.occurrences[2];
-  await call(hop, 'PATCH', `/api/v1/meetings/${weekly.id}/occurrences/${third.id}`, {
+  await asOrganiser('PATCH', `/api/v1/meetings/${weekly.id}/occurrences/${third.id}`, {
     startsAt: new Date(Date.parse(third.startsAt) + 86_400_000).toISOString(),
     endsAt: new Date(Date.parse(third.endsAt) + 86_400_000).toISOString(),
     onPeopleConflict: 'warn',
   });
-  await call(hop, 'POST', `/api/v1/meetings/${weekly.id}/occurrences/${series.occurrences[4].id}/cancel`, { reason: 'Nghỉ lễ' });
+  await asOrganiser('POST', `/api/v1/meetings/${weekly.id}/occurrences/${series.occurrences[4].id}/cancel`, { reason: 'Nghỉ lễ' });
   return { weeklyId: weekly.id as string, monday };
 }
 
@@ -213,8 +225,8 @@ async function main(): Promise<void> {
     await page.locator('#people-results li').first().waitFor({ state: 'detached' });
     await capture(page, 'meeting-form', true);
 
-    // The same room at an overlapping time: the clash with the weekly meeting.
-    await page.fill('#start-date', monday);
+    // The same room at an overlapping time: the clash with the weekly meeting. Dates are typed day first.
+    await page.fill('#start-date', dayFirst(monday));
     await page.dispatchEvent('#start-date', 'change');
     await page.fill('#start-time', '09:00');
     await page.fill('#end-time', '11:00');
@@ -231,6 +243,11 @@ async function main(): Promise<void> {
 
     await page.locator('#action-postpone').click();
     await page.fill('#dialog-reason', 'Lãnh đạo Sở đi công tác đột xuất');
+    await page.fill('#dialog-start-date', dayFirst(addDays(monday, 8)));
+    await page.fill('#dialog-start-time', '14:00');
+    await page.fill('#dialog-end-date', dayFirst(addDays(monday, 8)));
+    await page.fill('#dialog-end-time', '16:00');
+    await page.locator('#dialog-reason').focus();
     await capture(page, 'postpone-dialog');
   } finally {
     await browser.close();

@@ -1,5 +1,7 @@
 import { errorMessage, formatDateTime, formatTime, language, setLanguage, t } from './i18n.js';
 import { documentsToggle } from './documents.js';
+import { parseDate } from './scheduling-common.js';
+import { uiTexts } from './scheduling-texts.js';
 
 const roles = ['chair', 'secretary', 'participant', 'observer', 'guest'];
 
@@ -250,9 +252,15 @@ async function onSubmit(event) {
     timeZone,
     participants,
   };
-  if (data.get('date') && data.get('start') && data.get('end')) {
-    body.startsAt = toInstant(data.get('date'), data.get('start'), timeZone);
-    body.endsAt = toInstant(data.get('date'), data.get('end'), timeZone);
+  // The date is typed day first (dd/mm/yyyy), because the browser's date field would follow the browser's language.
+  const date = data.get('date') ? parseDate(data.get('date')) : null;
+  if (data.get('date') && !date) {
+    error.textContent = uiTexts().invalidDate;
+    return;
+  }
+  if (date && data.get('start') && data.get('end')) {
+    body.startsAt = toInstant(date, data.get('start'), timeZone);
+    body.endsAt = toInstant(date, data.get('end'), timeZone);
   }
 
   submit.disabled = true;

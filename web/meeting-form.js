@@ -8,6 +8,7 @@ import {
   api,
   button,
   clashList,
+  dateFieldValue,
   DEFAULT_TIME_ZONE,
   element,
   failureDetails,
@@ -19,6 +20,8 @@ import {
   loadAccount,
   normaliseTimeFields,
   parseTime,
+  setDateField,
+  setUpDateFields,
   setUpTexts,
   timeZoneOptions,
   toInstant,
@@ -64,9 +67,9 @@ function timeZone() {
 
 /** Returns the start and end instants of the form, or null when a date or time is missing or invalid. */
 function formTimes() {
-  const startDate = $('start-date').value;
+  const startDate = dateFieldValue($('start-date'));
   const startTime = parseTime($('start-time').value);
-  const endDate = $('end-date').value;
+  const endDate = dateFieldValue($('end-date'));
   const endTime = parseTime($('end-time').value);
   if (!startDate || !startTime || !endDate || !endTime) return null;
   return { startsAt: toInstant(startDate, startTime, timeZone()), endsAt: toInstant(endDate, endTime, timeZone()) };
@@ -85,7 +88,7 @@ function meetingMinutes() {
 function onTimesChanged() {
   const minutes = meetingMinutes();
   const times = formTimes();
-  // The date fields show the browser's date format, so the chosen time is also written out as dd/mm/yyyy.
+  // The weekday and the length are written out, which the date and time fields alone do not show.
   $('duration').textContent = times && minutes > 0 ? `${formatRange(times.startsAt, times.endsAt, timeZone())} · ${uiTexts().duration(minutes)}` : '';
   updateWeekdays();
   updateAgendaTotal();
@@ -438,7 +441,7 @@ function newPeopleInputs() {
 // ---------------------------------------------------------------- recurrence
 
 function weekdayOfStart() {
-  const date = $('start-date').value;
+  const date = dateFieldValue($('start-date'));
   if (!date) return null;
   const day = new Date(`${date}T00:00:00Z`).getUTCDay();
   return WEEKDAY_CODES[(day + 6) % 7];
@@ -495,7 +498,8 @@ function buildRule() {
     if (days.length > 0) parts.push(`BYDAY=${days.join(',')}`);
   }
   const end = document.querySelector('input[name="recurrence-end"]:checked')?.value;
-  if (end === 'until' && $('until').value) parts.push(`UNTIL=${untilValue($('until').value, timeZone())}`);
+  const until = dateFieldValue($('until'));
+  if (end === 'until' && until) parts.push(`UNTIL=${untilValue(until, timeZone())}`);
   if (end === 'count' && Number($('count').value) >= 1) parts.push(`COUNT=${Math.floor(Number($('count').value))}`);
   return parts.join(';');
 }
@@ -529,7 +533,7 @@ function setRule(rule) {
     const match = /^(\d{4})(\d{2})(\d{2})(?:T(\d{2})(\d{2})(\d{2})Z?)?$/.exec(parts.UNTIL);
     if (match) {
       const instant = `${match[1]}-${match[2]}-${match[3]}T${match[4] ?? '00'}:${match[5] ?? '00'}:${match[6] ?? '00'}Z`;
-      $('until').value = match[4] === undefined ? instant.slice(0, 10) : localParts(instant, timeZone()).date;
+      setDateField($('until'), match[4] === undefined ? instant.slice(0, 10) : localParts(instant, timeZone()).date);
     }
   }
 }
@@ -657,7 +661,7 @@ const FIELD_OF_CODE = {
   REFERENCED_UNIT_NOT_FOUND: 'unitId',
   UNIT_DISABLED: 'unitId',
   REFERENCED_USER_NOT_FOUND: 'participants',
-  NOTICE_TOO_SHORT: 'times',
+  // NOTICE_TOO_SHORT has no field entry: its message and the offer to mark the meeting urgent appear once, at the top.
 };
 
 /** Returns the error box of a request field path such as "participants.0.email" or "startsAt". */
@@ -753,7 +757,11 @@ function checkLocally() {
     ok = false;
   }
   const badTime = ['start-time', 'end-time'].some((id) => $(id).value.trim() !== '' && parseTime($(id).value) === null);
-  if (badTime) {
+  const badDate = ['start-date', 'end-date'].some((id) => dateFieldValue($(id)) === null);
+  if (badDate) {
+    $('error-times').textContent = text.invalidDate;
+    ok = false;
+  } else if (badTime) {
     $('error-times').textContent = text.invalidTime;
     ok = false;
   } else if (!formTimes()) {
@@ -763,6 +771,11 @@ function checkLocally() {
   const invited = state.people.some((person) => !person.removed) || guestRows().length > 0 || state.newUnitIds.size > 0 || (state.meeting?.invitedUnitIds.length ?? 0) > 0;
   if (!invited) {
     $('error-participants').textContent = text.needParticipants;
+    ok = false;
+  }
+  const endsOnDate = !['none', 'custom'].includes($('recurrence-kind').value) && document.querySelector('input[name="recurrence-end"]:checked')?.value === 'until';
+  if (endsOnDate && !dateFieldValue($('until'))) {
+    $('error-recurrenceRule').textContent = text.invalidDate;
     ok = false;
   }
   const reminders = reminderChoice();
@@ -976,9 +989,9 @@ function fillForm(meeting) {
   $('preparation').value = meeting.preparation ?? '';
   const start = localParts(meeting.startsAt, zone);
   const end = localParts(meeting.endsAt, zone);
-  $('start-date').value = start.date;
+  setDateField($('start-date'), start.date);
   $('start-time').value = start.time;
-  $('end-date').value = end.date;
+  setDateField($('end-date'), end.date);
   $('end-time').value = end.time;
   state.startDate = start.date;
 
@@ -1007,13 +1020,16 @@ function wireEvents() {
   for (const id of ['start-time', 'end-date', 'end-time', 'time-zone']) $(id).addEventListener('change', onTimesChanged);
   for (const id of ['start-time', 'end-time']) $(id).addEventListener('input', onTimesChanged);
   normaliseTimeFields();
+  setUpDateFields();
   // Moving the start date moves the end date by as many days, so the meeting keeps its length.
   $('start-date').addEventListener('change', () => {
-    const start = $('start-date').value;
-    if (!start) return;
-    const end = $('end-date').value;
-    if (end && state.startDate) $('end-date').value = addDays(end, daysBetween(state.startDate, start));
-    else $('end-date').value = start;
+    const start = dateFieldValue($('start-date'));
+    if (!start) {
+      onTimesChanged();
+      return;
+    }
+    const end = dateFieldValue($('end-date'));
+    setDateField($('end-date'), end && state.startDate ? addDays(end, daysBetween(state.startDate, start)) : start);
     state.startDate = start;
     onTimesChanged();
   });
@@ -1047,17 +1063,13 @@ async function init() {
   wireEvents();
 
   const params = new URLSearchParams(window.location.search);
-  if (params.get('date') && /^\d{4}-\d{2}-\d{2}$/.test(params.get('date'))) {
-    $('start-date').value = params.get('date');
-    $('end-date').value = params.get('date');
-  } else {
-    const tomorrow = addDays(localParts(Date.now(), DEFAULT_TIME_ZONE).date, 1);
-    $('start-date').value = tomorrow;
-    $('end-date').value = tomorrow;
-  }
+  const linkedDate = /^\d{4}-\d{2}-\d{2}$/.test(params.get('date') ?? '') ? params.get('date') : null;
+  const firstDate = linkedDate ?? addDays(localParts(Date.now(), DEFAULT_TIME_ZONE).date, 1);
+  setDateField($('start-date'), firstDate);
+  setDateField($('end-date'), firstDate);
   $('start-time').value = '08:00';
   $('end-time').value = '10:00';
-  state.startDate = $('start-date').value;
+  state.startDate = firstDate;
 
   state.user = await loadAccount();
   if (!state.user) return;

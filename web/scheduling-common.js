@@ -81,6 +81,10 @@ export function setUpTexts(pageTitleKey, onChange) {
       element.placeholder = text[element.dataset.placeholder];
       element.setAttribute('aria-label', text[element.dataset.placeholder]);
     }
+    for (const element of document.querySelectorAll('[data-label]')) {
+      element.setAttribute('aria-label', text[element.dataset.label]);
+      element.title = text[element.dataset.label];
+    }
     document.getElementById('language').textContent = text.switchLanguage;
   };
   document.getElementById('language').addEventListener('click', () => {
@@ -209,6 +213,93 @@ export function normaliseTimeFields(root = document) {
       if (time) field.value = time;
       field.classList.toggle('invalid', field.value.trim() !== '' && time === null);
     });
+  }
+}
+
+/**
+ * Reads a date written day first, as in Việt Nam ("07/12/2026", "7/12/2026",
+ * "07-12-2026", "07.12.2026"), or in ISO form ("2026-12-07"), and returns it
+ * as "YYYY-MM-DD", or null when it is not a real calendar date between the
+ * years 1900 and 2199. Dates are text fields because the browser's own date
+ * field follows the browser's language, so an English browser shows
+ * mm/dd/yyyy and "07/12" would mean 12 July.
+ */
+export function parseDate(value) {
+  const text = String(value).trim();
+  let match = /^(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})$/.exec(text);
+  let [day, month, year] = match ? [match[1], match[2], match[3]] : [];
+  if (!match) {
+    match = /^(\d{4})-(\d{2})-(\d{2})$/.exec(text);
+    if (!match) return null;
+    [year, month, day] = [match[1], match[2], match[3]];
+  }
+  const date = `${year}-${month.padStart(2, '0')}-${day.padStart(2, '0')}`;
+  const parsed = new Date(`${date}T00:00:00Z`);
+  // Date rolls 31/02 over to 03/03, so a date that does not read back the same does not exist.
+  if (Number.isNaN(parsed.getTime()) || parsed.toISOString().slice(0, 10) !== date) return null;
+  if (Number(year) < 1900 || Number(year) > 2199) return null;
+  return date;
+}
+
+/** Returns the date of a date field as "YYYY-MM-DD", "" when it is empty, or null when it cannot be read. */
+export function dateFieldValue(field) {
+  if (field.value.trim() === '') return '';
+  return parseDate(field.value);
+}
+
+/** Shows "YYYY-MM-DD" (or "" for none) in a date field as dd/mm/yyyy. */
+export function setDateField(field, date) {
+  field.value = date ? formatDate(date) : '';
+  field.classList.remove('invalid');
+}
+
+const CALENDAR_ICON =
+  '<svg viewBox="0 0 16 16" width="16" height="16" aria-hidden="true"><rect x="1.5" y="2.5" width="13" height="12" rx="1.5" fill="none" stroke="currentColor"/><path d="M1.5 6h13M5 1v3M11 1v3" stroke="currentColor"/></svg>';
+
+/**
+ * Prepares each `input.date-input`: it is rewritten as dd/mm/yyyy when it
+ * loses focus and marked when it cannot be read, and a button next to it
+ * opens the browser's calendar. The calendar only picks the date, so the
+ * field shows dd/mm/yyyy whatever the browser's language.
+ */
+export function setUpDateFields(root = document) {
+  for (const field of root.querySelectorAll('input.date-input')) {
+    field.addEventListener('blur', () => {
+      const date = dateFieldValue(field);
+      if (date) field.value = formatDate(date);
+      field.classList.toggle('invalid', date === null);
+    });
+    // NOTE: showPicker came in Chrome 99, Firefox 101 and Safari 16 (MDN), and Safari on iOS may still
+    // not open it (web-features lists it as unsupported). Without it the date is only typed.
+    if (!('showPicker' in HTMLInputElement.prototype)) continue;
+
+    const picker = document.createElement('input');
+    picker.type = 'date';
+    picker.className = 'date-picker-proxy';
+    picker.tabIndex = -1;
+    picker.setAttribute('aria-hidden', 'true');
+    const open = button('', 'date-picker-button', () => {
+      picker.value = dateFieldValue(field) || '';
+      try {
+        picker.showPicker();
+      } catch {
+        // The browser refused to open its picker here, so the button would do nothing.
+        open.hidden = true;
+      }
+    });
+    open.innerHTML = CALENDAR_ICON;
+    open.dataset.label = 'pickDate';
+    open.setAttribute('aria-label', uiTexts().pickDate);
+    open.title = uiTexts().pickDate;
+    picker.addEventListener('change', () => {
+      if (!picker.value) return;
+      setDateField(field, picker.value);
+      field.dispatchEvent(new Event('input', { bubbles: true }));
+      field.dispatchEvent(new Event('change', { bubbles: true }));
+    });
+    const wrapper = element('span', 'date-field');
+    field.replaceWith(wrapper);
+    wrapper.append(field, open, picker);
   }
 }
 

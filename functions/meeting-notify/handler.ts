@@ -11,7 +11,8 @@ const name = 'meeting-notify';
  * are added, a change notice when it is updated, moved or postponed, a
  * cancellation, and reminders. The invitations of a newly scheduled meeting
  * are written by meeting-create and meeting-schedule in their own transaction
- * (`writeInvitations`). Each event becomes one
+ * (`writeInvitations`), and the notices to removed participants by the
+ * meeting change that removes them. Each event becomes one
  * `vn.hop.notification.requested.v1` per recipient, written with the event's
  * claim in one transaction, so a redelivered event writes nothing twice.
  */
@@ -50,7 +51,7 @@ export const handler = eventFunction({
       const requests: NoticeRequest[] = [];
       if (added.length > 0) requests.push({ kind: 'scheduled', participantIds: added });
       if (changedFields.length > 0 && others.length > 0) requests.push({ kind: 'updated', participantIds: others, changedFields });
-      // NOTE: removed participants are no longer stored and meeting.updated carries only their ids, so they get no cancellation.
+      // Removed participants are no longer stored, so meeting-update wrote their removal notices in its own transaction.
       await notify(event, deps, requests);
     },
     'vn.hop.meeting.postponed.v1': (event, deps) =>

@@ -8,7 +8,7 @@ import { emailSchema, personNameSchema, phoneSchema, singleLineText } from './di
  * docs/notifications.md describes the behaviour behind them.
  */
 
-export const notificationKinds = ['scheduled', 'updated', 'postponed', 'cancelled', 'reminder'] as const;
+export const notificationKinds = ['scheduled', 'updated', 'postponed', 'cancelled', 'removed', 'reminder'] as const;
 export const notificationKindSchema = z.enum(notificationKinds);
 export type NotificationKind = z.infer<typeof notificationKindSchema>;
 

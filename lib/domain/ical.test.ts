@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import ICAL from 'ical.js';
-import { buildCalendar, meetingUid, type IcalEventInput } from './ical.ts';
+import { buildCalendar, meetingUid, prepareCalendar, type IcalEventInput } from './ical.ts';
 
 type IcalComponent = InstanceType<typeof ICAL.Component>;
 
@@ -231,6 +231,26 @@ describe('buildCalendar', () => {
     assert.ok(continuationLines >= 5, `expected folded lines, found ${continuationLines}`);
     const [event] = vevents(parse(ics));
     assert.equal(event!.getFirstPropertyValue('summary'), title);
+  });
+
+  test('template copies carry their own lines', () => {
+    const template = prepareCalendar({ method: 'REQUEST', events: [baseEvent({ description: 'không dùng', attendees: [{ name: 'Bỏ qua', email: 'bo@example.gov.vn' }] })], now });
+    const description = 'Đường dẫn tham gia trực tuyến: https://hop.example.gov.vn/join.html?m=7f8e2a40&k=' + 'x'.repeat(120);
+    const first = template.render([{ description, location: 'Phòng họp số 2, trụ sở UBND tỉnh', url: 'https://hop.example.gov.vn/j/1', attendees: [{ name: 'Nguyễn Thị Hòa', email: 'hoa@example.gov.vn' }] }]);
+    const second = template.render([{ attendees: [{ name: 'Trần Văn Bình', email: 'binh@example.gov.vn', role: 'chair' }] }]);
+
+    const [one] = vevents(parse(first));
+    assert.equal(one!.getFirstPropertyValue('description'), description);
+    assert.equal(one!.getFirstPropertyValue('location'), 'Phòng họp số 2, trụ sở UBND tỉnh');
+    assert.equal(one!.getFirstPropertyValue('url'), 'https://hop.example.gov.vn/j/1');
+    assert.deepEqual(one!.getAllProperties('attendee').map((property) => property.getFirstValue()), ['mailto:hoa@example.gov.vn']);
+    assert.ok(first.split('\r\n').every((line) => Buffer.byteLength(line, 'utf8') <= 75), 'personal lines are folded');
+
+    const [two] = vevents(parse(second));
+    assert.equal(two!.getFirstPropertyValue('description'), null, 'the input event\'s own description is not part of the template');
+    assert.deepEqual(two!.getAllProperties('attendee').map((property) => [property.getFirstValue(), property.getParameter('role')]), [['mailto:binh@example.gov.vn', 'CHAIR']]);
+    assert.equal(two!.getFirstPropertyValue('summary'), 'Họp giao ban tuần Sở Thông tin và Truyền thông');
+    assert.equal(first.replace(/\r\n(DESCRIPTION|LOCATION|URL|ATTENDEE)[;:][^\r]*(\r\n [^\r]*)*/g, ''), second.replace(/\r\nATTENDEE[;:][^\r]*(\r\n [^\r]*)*/g, ''));
   });
 
   test('invalid input rejected', () => {

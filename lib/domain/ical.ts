@@ -53,6 +53,26 @@ export function meetingUid(meetingId: string): string {
   return `${meetingId}@hop`;
 }
 
+export interface CalendarInput {
+  method?: 'REQUEST' | 'CANCEL' | 'PUBLISH';
+  name?: string;
+  events: IcalEventInput[];
+  now?: Date;
+}
+
+/** The properties of an event that may differ between the copies of one calendar sent to different people. */
+export type IcalPersonalFields = Pick<IcalEventInput, 'description' | 'location' | 'url' | 'attendees'>;
+
+/**
+ * A calendar whose shared part (header, VTIMEZONEs, times, title, organizer)
+ * is built once. `render` adds each event's personal fields, so one meeting
+ * notice costs one full build and a few content lines per recipient.
+ */
+export interface CalendarTemplate {
+  /** Returns the calendar with `personal[i]` written into the i-th event. A missing entry adds nothing. */
+  render(personal: readonly IcalPersonalFields[]): string;
+}
+
 /**
  * Builds a VCALENDAR with one VEVENT per input and a VTIMEZONE per zone used.
  * With `method: 'CANCEL'` every event gets STATUS:CANCELLED, as RFC 5546
@@ -60,7 +80,16 @@ export function meetingUid(meetingId: string): string {
  * Throws a RangeError for an unknown time zone, an invalid instant, an end
  * before the start or an RRULE that cannot be parsed.
  */
-export function buildCalendar(input: { method?: 'REQUEST' | 'CANCEL' | 'PUBLISH'; name?: string; events: IcalEventInput[]; now?: Date }): string {
+export function buildCalendar(input: CalendarInput): string {
+  return prepareCalendar(input).render(input.events);
+}
+
+/**
+ * Builds the shared part of the calendar `input` describes and returns a
+ * template for its copies (see `buildCalendar` for the checks). The events'
+ * personal fields in `input` are ignored, because `render` takes them per copy.
+ */
+export function prepareCalendar(input: CalendarInput): CalendarTemplate {
   const calendar = new ICAL.Component('vcalendar');
   calendar.addPropertyWithValue('prodid', PRODID);
   calendar.addPropertyWithValue('version', '2.0');
@@ -74,7 +103,46 @@ export function buildCalendar(input: { method?: 'REQUEST' | 'CANCEL' | 'PUBLISH'
 
   for (const [zone, span] of zones) calendar.addSubcomponent(buildTimezone(zone, span.from - ZONE_MARGIN_MS, span.to + ZONE_MARGIN_MS));
   for (const event of events) calendar.addSubcomponent(event);
-  return foldLines(calendar.toString());
+
+  // TEXT values escape line breaks, so a line reading END:VEVENT is always the end of an event.
+  const pieces = foldLines(calendar.toString()).split(EVENT_END);
+  if (pieces.length !== events.length + 1) throw new Error(`expected ${events.length} END:VEVENT lines in the calendar, found ${pieces.length - 1}`);
+  return {
+    render(personal) {
+      let document = pieces[0]!;
+      for (let index = 1; index < pieces.length; index++) {
+        const fields = personal[index - 1];
+        if (fields) document += personalLines(fields);
+        document += EVENT_END + pieces[index]!;
+      }
+      return document;
+    },
+  };
+}
+
+const EVENT_END = 'END:VEVENT\r\n';
+
+/** Serialises the personal fields of one event as folded content lines, each ending in CRLF. */
+function personalLines(fields: IcalPersonalFields): string {
+  const event = new ICAL.Component('vevent');
+  if (fields.description) event.addPropertyWithValue('description', text(fields.description));
+  if (fields.location) event.addPropertyWithValue('location', text(fields.location));
+  if (fields.url) event.addPropertyWithValue('url', fields.url);
+  for (const attendee of fields.attendees ?? []) {
+    // NOTE: ATTENDEE needs a calendar address (a URI), so people without an e-mail address are
+    // left out of the list. The DESCRIPTION written by the notification texts still names the chair and secretary.
+    if (!attendee.email) continue;
+    const property = event.addPropertyWithValue('attendee', `mailto:${attendee.email}`);
+    property.setParameter('cn', text(attendee.name));
+    property.setParameter('role', attendeeRole(attendee.role));
+    property.setParameter('partstat', 'NEEDS-ACTION');
+    property.setParameter('cutype', 'INDIVIDUAL');
+  }
+  let lines = '';
+  for (const property of event.getAllProperties()) {
+    lines += `${foldLine(ICAL.stringify.property(property.toJSON(), ICAL.design.icalendar, true))}\r\n`;
+  }
+  return lines;
 }
 
 function buildEvent(
@@ -117,9 +185,6 @@ function buildEvent(
   zones.set(input.timeZone, known ? { from: Math.min(known.from, span.from), to: Math.max(known.to, span.to) } : span);
 
   event.addPropertyWithValue('summary', text(input.title));
-  if (input.description) event.addPropertyWithValue('description', text(input.description));
-  if (input.location) event.addPropertyWithValue('location', text(input.location));
-  if (input.url) event.addPropertyWithValue('url', input.url);
   event.addPropertyWithValue('status', method === 'CANCEL' ? 'CANCELLED' : (input.status ?? 'CONFIRMED'));
   event.addPropertyWithValue('transp', 'OPAQUE');
 
@@ -127,16 +192,7 @@ function buildEvent(
     const organizer = event.addPropertyWithValue('organizer', `mailto:${input.organizer.email}`);
     organizer.setParameter('cn', text(input.organizer.name));
   }
-  for (const attendee of input.attendees ?? []) {
-    // NOTE: ATTENDEE needs a calendar address (a URI), so people without an e-mail address are
-    // left out of the list. The DESCRIPTION written by the notification texts still names the chair and secretary.
-    if (!attendee.email) continue;
-    const property = event.addPropertyWithValue('attendee', `mailto:${attendee.email}`);
-    property.setParameter('cn', text(attendee.name));
-    property.setParameter('role', attendeeRole(attendee.role));
-    property.setParameter('partstat', 'NEEDS-ACTION');
-    property.setParameter('cutype', 'INDIVIDUAL');
-  }
+  // DESCRIPTION, LOCATION, URL and ATTENDEE are added per copy by `personalLines`.
   return event;
 }
 
@@ -282,19 +338,26 @@ const MINUTE_MS = 60_000;
 
 type Transition = { at: number; before: number; after: number };
 
-/** Recent results of `scanTransitions`. A notice goes to every participant with the same span, so most calls repeat one. */
+/**
+ * Recent results of `scanTransitions` over whole UTC years. Meetings of the
+ * same years share one scan, because each file's span (a year either side of
+ * the meeting) differs from the next meeting's by days only.
+ */
 const transitionCache = new Map<string, Transition[]>();
 const TRANSITION_CACHE_SIZE = 256;
 
-/** Returns the offset changes of `timeZone` between `from` and `to` (ms since the epoch), to the minute. */
+/** Returns the offset changes of `timeZone` after `from` and up to a day after `to` (ms since the epoch), to the minute. */
 function offsetTransitions(timeZone: string, from: number, to: number): Transition[] {
-  const key = `${timeZone}|${from}|${to}`;
-  const cached = transitionCache.get(key);
-  if (cached) return cached;
-  const transitions = scanTransitions(timeZone, from, to);
-  if (transitionCache.size >= TRANSITION_CACHE_SIZE) transitionCache.delete(transitionCache.keys().next().value!);
-  transitionCache.set(key, transitions);
-  return transitions;
+  const firstYear = new Date(from).getUTCFullYear();
+  const lastYear = new Date(to + DAY_MS).getUTCFullYear();
+  const key = `${timeZone}|${firstYear}|${lastYear}`;
+  let transitions = transitionCache.get(key);
+  if (!transitions) {
+    transitions = scanTransitions(timeZone, Date.UTC(firstYear, 0, 1), Date.UTC(lastYear + 1, 0, 1) - DAY_MS);
+    if (transitionCache.size >= TRANSITION_CACHE_SIZE) transitionCache.delete(transitionCache.keys().next().value!);
+    transitionCache.set(key, transitions);
+  }
+  return transitions.filter((transition) => transition.at > from && transition.at <= to + DAY_MS);
 }
 
 /** Scans day by day for offset changes, about 730 time-zone lookups for the usual two-year span. */

@@ -25,6 +25,8 @@ import {
   type Invitation,
 } from './invitations.ts';
 import { loadMeeting } from './meetings.ts';
+import { loadNoticeRecipients, writeNoticesTo } from './meeting-notices.ts';
+import { dropPendingReminderDeliveries } from './notifications/deliveries.ts';
 import type { Principal } from './policy.ts';
 import { normaliseRecurrenceRule } from './recurrence.ts';
 import {
@@ -248,7 +250,12 @@ export async function changeMeeting(
       .execute();
     if (plan === null && status !== current.status) await refreshLastEnd(trx, meetingId);
 
-    if (removeIds.size > 0) await trx.deleteFrom('participant').where('id', 'in', [...removeIds]).execute();
+    // Read before the delete: the removal notices below go to these people.
+    const removedRecipients = removeIds.size > 0 && current.status !== 'draft' ? await loadNoticeRecipients(trx, meetingId, [...removeIds]) : [];
+    if (removeIds.size > 0) {
+      await trx.deleteFrom('participant').where('id', 'in', [...removeIds]).execute();
+      await dropPendingReminderDeliveries(trx, meetingId, [...removeIds]);
+    }
     const nextPosition = existing.reduce((max, row) => Math.max(max, row.position + 1), 0);
     await insertParticipants(trx, meetingId, added, nextPosition);
     await insertInvitedUnits(trx, meetingId, memberCounts, now);
@@ -278,27 +285,33 @@ export async function changeMeeting(
     if (!meeting) throw new Error(`meeting ${meetingId} is missing inside the transaction that changed it`);
     const source = { source: eventSource(options.functionName), subject: meetingId, time: now };
     const previous = { startsAt: new Date(current.starts_at).toISOString(), endsAt: new Date(current.ends_at).toISOString() };
-    if (options.kind === 'postpone') {
-      const event = newEvent(
-        'vn.hop.meeting.postponed.v1',
-        { ...eventDetails(meeting), reason: options.postponeReason ?? null, rescheduled: status === 'scheduled', previous },
-        source,
-      );
-      await appendToOutbox(trx, event, meetingId);
-    } else {
-      const event = newEvent(
-        'vn.hop.meeting.updated.v1',
-        {
-          ...eventDetails(meeting),
-          changedFields: eventFieldNames(Object.keys(diff.after), participantsChanged),
-          previous: { ...previous, timeZone: current.time_zone },
-          addedParticipantIds: added.map((invitation) => invitation.id),
-          removedParticipantIds: [...removeIds],
-        },
-        source,
-      );
-      await appendToOutbox(trx, event, meetingId);
-    }
+    const event =
+      options.kind === 'postpone'
+        ? newEvent(
+            'vn.hop.meeting.postponed.v1',
+            { ...eventDetails(meeting), reason: options.postponeReason ?? null, rescheduled: status === 'scheduled', previous },
+            source,
+          )
+        : newEvent(
+            'vn.hop.meeting.updated.v1',
+            {
+              ...eventDetails(meeting),
+              changedFields: eventFieldNames(Object.keys(diff.after), participantsChanged),
+              previous: { ...previous, timeZone: current.time_zone },
+              addedParticipantIds: added.map((invitation) => invitation.id),
+              removedParticipantIds: [...removeIds],
+            },
+            source,
+          );
+    await appendToOutbox(trx, event, meetingId);
+    // Removed people are no longer participants when meeting-notify handles the event, so their notices are written here.
+    await writeNoticesTo(trx, meeting, removedRecipients, { kind: 'removed' }, {
+      eventId: `${event.id}:removed`,
+      source: eventSource(options.functionName),
+      now,
+      joinTokenSecret: deps.joinTokenSecret,
+      publicBaseUrl: deps.publicBaseUrl,
+    });
   });
 
   const meeting = await loadMeeting(deps.db, meetingId);

@@ -10,12 +10,13 @@
 import { createHash } from 'node:crypto';
 import type { Transaction } from 'kysely';
 import { appendManyToOutbox } from '../adapters/db/outbox.ts';
+import { uuidV7 } from '../adapters/db/uuid-v7.ts';
 import type { Database } from '../adapters/db/schema.ts';
 import { DEFAULT_TIME_ZONE, type Meeting } from '../contract/meeting.ts';
 import { newEvent } from '../contract/events.ts';
 import { deriveInviteKey, joinPath } from './invite-key.ts';
 import { loadMeeting } from './meetings.ts';
-import { renderNotice, type NoticeKind, type NoticeMeeting, type NoticeRecipient } from './notification-templates.ts';
+import { prepareNotice, type NoticeKind, type NoticeMeeting, type NoticeRecipient, type PreparedNotice } from './notification-templates.ts';
 
 /** Labels of the field names `meeting.updated` lists in `changedFields`, per language. */
 const CHANGE_LABELS: Record<'vi' | 'en', Record<string, string>> = {
@@ -69,21 +70,25 @@ export interface NoticeContext {
   publicBaseUrl?: string;
 }
 
-/**
- * Writes one notification per recipient to the outbox inside `trx` and returns
- * how many. A draft or missing meeting gets none.
- */
-export async function writeMeetingNotices(
+/** A participant as a notice reaches them: their own contact, else their directory account's. */
+export interface NoticeRecipientRow {
+  id: string;
+  name: string;
+  email: string | null;
+  phone: string | null;
+  user_id: string | null;
+  userEmail: string | null;
+  userPhone: string | null;
+  userTimeZone: string | null;
+  userLanguage: 'vi' | 'en' | null;
+}
+
+/** Loads the participants of a meeting in list order, only those in `participantIds` when it is given. */
+export async function loadNoticeRecipients(
   trx: Transaction<Database>,
   meetingId: string,
-  request: NoticeRequest,
-  context: NoticeContext,
-  loaded?: Meeting,
-): Promise<number> {
-  const meeting = loaded ?? (await loadMeeting(trx, meetingId));
-  if (!meeting || meeting.status === 'draft') return 0;
-
-  const wanted = request.participantIds ? new Set(request.participantIds) : null;
+  participantIds?: readonly string[],
+): Promise<NoticeRecipientRow[]> {
   const people = await trx
     .selectFrom('participant')
     .leftJoin('app_user', 'app_user.id', 'participant.user_id')
@@ -101,11 +106,50 @@ export async function writeMeetingNotices(
     .where('participant.meeting_id', '=', meetingId)
     .orderBy('participant.position')
     .execute();
+  if (!participantIds) return people;
+  const wanted = new Set(participantIds);
+  return people.filter((person) => wanted.has(person.id));
+}
 
+/**
+ * Writes one notification per recipient to the outbox inside `trx` and returns
+ * how many. A draft or missing meeting gets none.
+ */
+export async function writeMeetingNotices(
+  trx: Transaction<Database>,
+  meetingId: string,
+  request: NoticeRequest,
+  context: NoticeContext,
+  loaded?: Meeting,
+): Promise<number> {
+  const meeting = loaded ?? (await loadMeeting(trx, meetingId));
+  if (!meeting || meeting.status === 'draft') return 0;
+  const people = await loadNoticeRecipients(trx, meetingId, request.participantIds);
+  return writeNoticesTo(trx, meeting, people, request, context);
+}
+
+/**
+ * Writes one notification of `meeting` to each of `people` and returns how
+ * many. `people` may include participants already deleted in this
+ * transaction, which is how removed participants get their notice. Recipients
+ * who share a language and a time zone share one rendering (`prepareNotice`),
+ * so only the greeting, join link and iCalendar ATTENDEE are built per person.
+ */
+export async function writeNoticesTo(
+  trx: Transaction<Database>,
+  meeting: Meeting,
+  people: readonly NoticeRecipientRow[],
+  request: NoticeRequest,
+  context: NoticeContext,
+): Promise<number> {
+  if (meeting.status === 'draft' || people.length === 0) return 0;
   const base = { ...noticeMeeting(meeting, request), organizer: organizerOf(meeting, context.publicBaseUrl) };
+  const prepared = new Map<string, PreparedNotice>();
+  // A removed participant's invitation key no longer opens the meeting, so their notice carries no link.
+  const linksJoin = meeting.mode !== 'in_person' && Boolean(context.publicBaseUrl) && request.kind !== 'removed';
+
   const entries: Parameters<typeof appendManyToOutbox>[1][number][] = [];
   for (const person of people) {
-    if (wanted && !wanted.has(person.id)) continue;
     const recipient: NoticeRecipient = {
       name: person.name,
       email: person.email ?? person.userEmail ?? null,
@@ -113,21 +157,22 @@ export async function writeMeetingNotices(
       timeZone: person.userTimeZone ?? meeting.timeZone ?? DEFAULT_TIME_ZONE,
       language: person.userLanguage ?? 'vi',
     };
-    const joinUrl =
-      meeting.mode !== 'in_person' && context.publicBaseUrl
-        ? `${context.publicBaseUrl}${joinPath(meeting.id, deriveInviteKey(context.joinTokenSecret, person.id))}`
-        : null;
-    const changes = request.changedFields?.map((field) => CHANGE_LABELS[recipient.language][field] ?? field);
-    const rendered = renderNotice(request.kind, { ...base, joinUrl, changes }, recipient, {
-      reminderMinutesBefore: request.reminderMinutesBefore,
-    });
+    const audience = `${recipient.language}|${recipient.timeZone}`;
+    let notice = prepared.get(audience);
+    if (!notice) {
+      const changes = request.changedFields?.map((field) => CHANGE_LABELS[recipient.language][field] ?? field);
+      notice = prepareNotice(request.kind, { ...base, changes }, recipient, { reminderMinutesBefore: request.reminderMinutesBefore });
+      prepared.set(audience, notice);
+    }
+    const joinUrl = linksJoin ? `${context.publicBaseUrl}${joinPath(meeting.id, deriveInviteKey(context.joinTokenSecret, person.id))}` : null;
+    const rendered = notice.render(recipient, joinUrl);
 
     const event = newEvent(
       'vn.hop.notification.requested.v1',
       {
         notificationId: stableUuid(`${context.eventId}:${person.id}:${request.kind}`),
         kind: request.kind,
-        meetingId,
+        meetingId: meeting.id,
         occurrenceId: request.occurrenceId ?? null,
         recipient: {
           participantId: person.id,
@@ -142,16 +187,17 @@ export async function writeMeetingNotices(
         html: rendered.html,
         ics: rendered.ics,
       },
-      { source: context.source, subject: meetingId, time: context.now },
+      // Time-ordered ids keep the outbox's and processed_event's unique indexes growing at one end.
+      { id: uuidV7(), source: context.source, subject: meeting.id, time: context.now },
     );
-    entries.push({ event, key: meetingId });
+    entries.push({ event, key: meeting.id });
   }
   await appendManyToOutbox(trx, entries);
   return entries.length;
 }
 
 /** Builds the template input for a meeting, or for one of its occurrences when `request.occurrenceId` is set. */
-function noticeMeeting(meeting: Meeting, request: NoticeRequest): NoticeMeeting {
+function noticeMeeting(meeting: Meeting, request: NoticeRequest): Omit<NoticeMeeting, 'joinUrl'> {
   const occurrence = request.occurrenceId ? meeting.occurrences.find((candidate) => candidate.id === request.occurrenceId) : undefined;
   const place = meeting.place ? [meeting.place.name, meeting.place.location].filter(Boolean).join(', ') : null;
   return {
@@ -165,7 +211,6 @@ function noticeMeeting(meeting: Meeting, request: NoticeRequest): NoticeMeeting 
     timeZone: meeting.timeZone,
     mode: meeting.mode,
     place,
-    joinUrl: null,
     agenda: meeting.agenda.map((item) => ({ title: item.title, presenter: item.presenter, minutes: item.plannedMinutes })),
     chair: meeting.participants.find((participant) => participant.role === 'chair')?.name ?? null,
     secretary: meeting.participants.find((participant) => participant.role === 'secretary')?.name ?? null,

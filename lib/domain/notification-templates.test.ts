@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import ICAL from 'ical.js';
-import { renderNotice, type NoticeMeeting, type NoticeRecipient } from './notification-templates.ts';
+import { prepareNotice, renderNotice, type NoticeMeeting, type NoticeRecipient } from './notification-templates.ts';
 
 function meeting(overrides: Partial<NoticeMeeting> = {}): NoticeMeeting {
   return {
@@ -117,6 +117,23 @@ describe('renderNotice in Vietnamese', () => {
     assert.equal(event.getFirstPropertyValue('sequence'), 3);
   });
 
+  test('removed tells the person to stay away', () => {
+    const notice = renderNotice('removed', meeting({ sequence: 2, cancelReason: 'Không áp dụng' }), recipient());
+    assert.equal(notice.subject, 'Thôi tham dự cuộc họp: Họp giao ban tuần Sở Thông tin và Truyền thông – Thứ Hai, 07/12/2026 lúc 14:30');
+    const lines = notice.text.split('\n');
+    assert.equal(lines[0], 'Kính gửi: Phạm Văn An');
+    assert.ok(lines.includes('Xin thông báo Quý vị không còn trong thành phần tham dự cuộc họp sau và không cần tham dự cuộc họp này.'), notice.text);
+    assert.ok(lines.includes('Thời gian: từ 14:30 đến 16:00, Thứ Hai, 07/12/2026 (giờ Việt Nam)'));
+    assert.ok(!notice.text.includes('Chương trình họp'), 'the agenda is no longer theirs');
+    assert.ok(!notice.text.includes('Lý do'), 'a removal has no cancellation reason');
+    const { calendar, event } = parseIcs(notice.ics);
+    assert.equal(calendar.getFirstPropertyValue('method'), 'CANCEL');
+    assert.equal(event.getFirstPropertyValue('status'), 'CANCELLED');
+    assert.equal(event.getFirstPropertyValue('sequence'), 2);
+    assert.equal(event.getFirstPropertyValue('uid'), '7f8e2a40-3b9c-4d1e-9f60-5a2b1c3d4e5f@hop');
+    assert.equal(event.getFirstProperty('attendee')?.getFirstValue(), 'mailto:an@example.gov.vn');
+  });
+
   test('reminder has no ics', () => {
     const notice = renderNotice('reminder', meeting(), recipient(), { reminderMinutesBefore: 30 });
     assert.equal(notice.ics, null);
@@ -212,6 +229,45 @@ describe('renderNotice for other recipients', () => {
       const subject = renderNotice(kind, meeting(), recipient({ language: 'en' })).subject;
       assert.match(subject, /^Meeting (changed|postponed|cancelled|reminder): /, kind);
     }
+    const removed = renderNotice('removed', meeting(), recipient({ language: 'en' }));
+    assert.match(removed.subject, /^Removed from meeting: /);
+    assert.ok(removed.text.includes('You have been removed from the participants of the following meeting and no longer need to attend it.'));
+  });
+});
+
+describe('prepareNotice', () => {
+  test('recipients share nothing personal', () => {
+    const prepared = prepareNotice('scheduled', meeting({ mode: 'online', place: null }), { language: 'vi', timeZone: 'Asia/Ho_Chi_Minh' });
+    const an = prepared.render({ name: 'Phạm Văn An', email: 'an@example.gov.vn' }, 'https://hop.example.gov.vn/join.html?k=an');
+    const binh = prepared.render({ name: 'Trần Văn Bình', email: null }, 'https://hop.example.gov.vn/join.html?k=binh');
+
+    assert.equal(an.subject, binh.subject);
+    assert.ok(binh.text.startsWith('Kính gửi: Trần Văn Bình\n'), binh.text);
+    assert.ok(!binh.text.includes('Phạm Văn An'));
+    assert.ok(!binh.text.includes('k=an'));
+    assert.ok(!binh.html.includes('k=an'));
+    assert.ok(binh.html.includes('<a href="https://hop.example.gov.vn/join.html?k=binh">'));
+
+    const first = parseIcs(an.ics).event;
+    const second = parseIcs(binh.ics).event;
+    assert.equal(first.getFirstProperty('attendee')?.getFirstValue(), 'mailto:an@example.gov.vn');
+    assert.equal(second.getAllProperties('attendee').length, 0, 'a person without e-mail has no ATTENDEE line');
+    assert.equal(first.getFirstPropertyValue('location'), 'https://hop.example.gov.vn/join.html?k=an');
+    assert.equal(second.getFirstPropertyValue('location'), 'https://hop.example.gov.vn/join.html?k=binh');
+    assert.equal(second.getFirstPropertyValue('url'), 'https://hop.example.gov.vn/join.html?k=binh');
+    assert.match(String(second.getFirstPropertyValue('description')), /Đường dẫn tham gia trực tuyến: https:\/\/hop\.example\.gov\.vn\/join\.html\?k=binh/);
+  });
+
+  test('render equals renderNotice', () => {
+    const prepared = prepareNotice('updated', meeting({ changes: ['Đổi phòng họp'] }), { language: 'en', timeZone: 'Europe/Paris' });
+    const person = recipient({ name: 'John Smith', language: 'en', timeZone: 'Europe/Paris' });
+    const fromPrepared = prepared.render(person, 'https://hop.example.gov.vn/j/1');
+    const alone = renderNotice('updated', meeting({ changes: ['Đổi phòng họp'], joinUrl: 'https://hop.example.gov.vn/j/1' }), person);
+    const withoutStamp = (ics: string | null) => ics?.replace(/\r\nDTSTAMP:\d{8}T\d{6}Z/, '');
+    assert.equal(fromPrepared.subject, alone.subject);
+    assert.equal(fromPrepared.text, alone.text);
+    assert.equal(fromPrepared.html, alone.html);
+    assert.equal(withoutStamp(fromPrepared.ics), withoutStamp(alone.ics));
   });
 });
 

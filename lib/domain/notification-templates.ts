@@ -1,14 +1,16 @@
 /**
  * The texts of meeting notifications: invitation (giấy mời họp), change,
- * postponement, cancellation and reminder, as an e-mail subject, a plain text
- * part, an HTML part and an iCalendar attachment. Vietnamese by default,
- * English for recipients who chose it. Following Decision 45/2018/QĐ-TTg, an
- * invitation states the content (agenda), time, place, chair and what to
- * prepare. Times are shown in the recipient's time zone.
+ * postponement, cancellation, removal from the participants and reminder, as
+ * an e-mail subject, a plain text part, an HTML part and an iCalendar
+ * attachment. Vietnamese by default, English for recipients who chose it.
+ * Following Decision 45/2018/QĐ-TTg, an invitation states the content
+ * (agenda), time, place, chair and what to prepare. Times are shown in the
+ * recipient's time zone.
  */
-import { buildCalendar, meetingUid, type IcalEventInput } from './ical.ts';
+import { meetingUid, prepareCalendar, type CalendarTemplate, type IcalEventInput } from './ical.ts';
 
-export type NoticeKind = 'scheduled' | 'updated' | 'postponed' | 'cancelled' | 'reminder';
+/** `removed` is the notice to a participant taken off the meeting, who no longer attends it. */
+export type NoticeKind = 'scheduled' | 'updated' | 'postponed' | 'cancelled' | 'removed' | 'reminder';
 
 export interface NoticeMeeting {
   meetingId: string;
@@ -130,6 +132,7 @@ const wordings: Record<Language, Wording> = {
       updated: 'Thay đổi lịch họp',
       postponed: 'Hoãn cuộc họp',
       cancelled: 'Hủy cuộc họp',
+      removed: 'Thôi tham dự cuộc họp',
       reminder: 'Nhắc lịch họp',
     },
     urgentTag: '[Họp khẩn]',
@@ -140,6 +143,7 @@ const wordings: Record<Language, Wording> = {
       updated: 'Lịch họp đã thay đổi. Thông tin mới của cuộc họp như sau.',
       postponed: 'Cuộc họp đã được hoãn sang thời gian mới như sau.',
       cancelled: 'Xin thông báo cuộc họp sau đã bị hủy.',
+      removed: 'Xin thông báo Quý vị không còn trong thành phần tham dự cuộc họp sau và không cần tham dự cuộc họp này.',
       reminder: 'Xin nhắc lịch cuộc họp sau.',
     },
     meeting: 'Cuộc họp',
@@ -187,6 +191,7 @@ const wordings: Record<Language, Wording> = {
       updated: 'Meeting changed',
       postponed: 'Meeting postponed',
       cancelled: 'Meeting cancelled',
+      removed: 'Removed from meeting',
       reminder: 'Meeting reminder',
     },
     urgentTag: '[Urgent]',
@@ -197,6 +202,7 @@ const wordings: Record<Language, Wording> = {
       updated: 'The meeting has changed. Its new details follow.',
       postponed: 'The meeting has been postponed to the new time below.',
       cancelled: 'The following meeting has been cancelled.',
+      removed: 'You have been removed from the participants of the following meeting and no longer need to attend it.',
       reminder: 'This is a reminder of the following meeting.',
     },
     meeting: 'Meeting',
@@ -475,17 +481,27 @@ function renderHtml(blocks: Block[], language: Language, title: string): string 
   ].join('\n');
 }
 
+/** A block whose value differs per recipient: the join link, filled in by `joinLinkField`. */
+type TemplateBlock = Block | { kind: 'joinLink' };
+
+/** True for the notices that take the meeting out of the recipient's calendar (METHOD:CANCEL). */
+function withdraws(kind: NoticeKind): boolean {
+  return kind === 'cancelled' || kind === 'removed';
+}
+
 /** Builds the facts of the meeting that the e-mail and the iCalendar DESCRIPTION share. */
-function meetingBlocks(kind: NoticeKind, meeting: NoticeMeeting, words: Wording, clock: Clock): Block[] {
+function meetingBlocks(kind: NoticeKind, meeting: Omit<NoticeMeeting, 'joinUrl'>, words: Wording, clock: Clock): TemplateBlock[] {
   const start = new Date(meeting.startsAt);
   const end = new Date(meeting.endsAt);
-  const blocks: Block[] = [{ kind: 'field', label: words.meeting, value: singleLine(meeting.title) }];
+  const blocks: TemplateBlock[] = [{ kind: 'field', label: words.meeting, value: singleLine(meeting.title) }];
   blocks.push({ kind: 'field', label: kind === 'postponed' ? words.newTime : words.time, value: clock.span(start, end) });
   if (meeting.recurrenceRule && !meeting.occurrenceId) {
     blocks.push({ kind: 'field', label: words.recurrence, value: describeRule(meeting.recurrenceRule, words, meeting.timeZone) });
   }
-  if (kind === 'cancelled') {
-    if (meeting.cancelReason) blocks.push({ kind: 'field', label: words.cancelReason, value: multiLine(meeting.cancelReason), multiline: true });
+  if (withdraws(kind)) {
+    if (kind === 'cancelled' && meeting.cancelReason) {
+      blocks.push({ kind: 'field', label: words.cancelReason, value: multiLine(meeting.cancelReason), multiline: true });
+    }
     return blocks;
   }
 
@@ -493,9 +509,7 @@ function meetingBlocks(kind: NoticeKind, meeting: NoticeMeeting, words: Wording,
   if (meeting.mode !== 'online') {
     blocks.push({ kind: 'field', label: words.place, value: meeting.place ? singleLine(meeting.place) : words.toBeAnnounced });
   }
-  if (meeting.mode !== 'in_person') {
-    blocks.push({ kind: 'field', label: words.joinLink, value: meeting.joinUrl ? singleLine(meeting.joinUrl) : words.toBeAnnounced, link: meeting.joinUrl !== null });
-  }
+  if (meeting.mode !== 'in_person') blocks.push({ kind: 'joinLink' });
   if (meeting.chair) blocks.push({ kind: 'field', label: words.chair, value: singleLine(meeting.chair) });
   if (meeting.secretary) blocks.push({ kind: 'field', label: words.secretary, value: singleLine(meeting.secretary) });
   if (meeting.agenda.length > 0) {
@@ -510,32 +524,88 @@ function meetingBlocks(kind: NoticeKind, meeting: NoticeMeeting, words: Wording,
   return blocks;
 }
 
-function subjectOf(kind: NoticeKind, meeting: NoticeMeeting, words: Wording, clock: Clock, recipientZone: string): string {
+function joinLinkField(words: Wording, joinUrl: string | null): Block {
+  return { kind: 'field', label: words.joinLink, value: joinUrl ? singleLine(joinUrl) : words.toBeAnnounced, link: joinUrl !== null };
+}
+
+function subjectOf(kind: NoticeKind, meeting: Omit<NoticeMeeting, 'joinUrl'>, words: Wording, clock: Clock, recipientZone: string): string {
   const start = new Date(meeting.startsAt);
   const when = clock.moment(start, recipientZone !== VIETNAM_TIME_ZONE);
   const subject = `${words.subject[kind]}: ${singleLine(meeting.title)} – ${when}`;
   return meeting.urgent ? `${words.urgentTag} ${subject}` : subject;
 }
 
-function icsOf(kind: NoticeKind, meeting: NoticeMeeting, recipient: NoticeRecipient, description: string): string | null {
+/** Builds the shared part of the notice's iCalendar file, or null for reminders, which carry none. */
+function calendarOf(kind: NoticeKind, meeting: Omit<NoticeMeeting, 'joinUrl'>): CalendarTemplate | null {
   if (kind === 'reminder') return null;
   const event: IcalEventInput = {
     uid: meetingUid(meeting.meetingId),
     sequence: meeting.sequence,
     title: singleLine(meeting.title),
-    description,
-    location: meeting.mode === 'online' ? meeting.joinUrl : meeting.place,
-    url: meeting.joinUrl && isWebLink(meeting.joinUrl) ? meeting.joinUrl : null,
     startsAt: meeting.startsAt,
     endsAt: meeting.endsAt,
     timeZone: meeting.timeZone,
     organizer: meeting.organizer ?? null,
-    attendees: recipient.email ? [{ name: recipient.name, email: recipient.email, role: 'participant' }] : [],
-    status: kind === 'cancelled' ? 'CANCELLED' : 'CONFIRMED',
+    status: withdraws(kind) ? 'CANCELLED' : 'CONFIRMED',
   };
   if (meeting.occurrenceId) event.recurrenceId = meeting.originalStartsAt ?? meeting.startsAt;
   else if (meeting.recurrenceRule) event.recurrenceRule = meeting.recurrenceRule;
-  return buildCalendar({ method: kind === 'cancelled' ? 'CANCEL' : 'REQUEST', events: [event] });
+  return prepareCalendar({ method: withdraws(kind) ? 'CANCEL' : 'REQUEST', events: [event] });
+}
+
+/** A notice rendered once for every recipient who shares a language and a time zone. */
+export interface PreparedNotice {
+  /** Completes the notice for one recipient: the greeting, the join link (null for none) and the iCalendar ATTENDEE. */
+  render(recipient: Pick<NoticeRecipient, 'name' | 'email'>, joinUrl: string | null): RenderedNotice;
+}
+
+/**
+ * Renders the parts of a notice that are the same for every recipient in
+ * `audience`: subject, meeting facts and the iCalendar file without its
+ * personal lines. `meeting.joinUrl`, when present, is ignored because each
+ * recipient's link goes to `render`. See `renderNotice` for the output.
+ */
+export function prepareNotice(
+  kind: NoticeKind,
+  meeting: Omit<NoticeMeeting, 'joinUrl'>,
+  audience: Pick<NoticeRecipient, 'language' | 'timeZone'>,
+  options: { reminderMinutesBefore?: number } = {},
+): PreparedNotice {
+  const minutes = options.reminderMinutesBefore;
+  if (minutes !== undefined && (!Number.isInteger(minutes) || minutes < 0)) {
+    throw new RangeError(`reminderMinutesBefore must be a non-negative integer, got ${minutes}`);
+  }
+  const language = audience.language in wordings ? audience.language : 'vi';
+  const words = wordings[language];
+  const clock = new Clock(words, audience.timeZone);
+  const subject = subjectOf(kind, meeting, words, clock, audience.timeZone);
+  const details = meetingBlocks(kind, meeting, words, clock);
+
+  const opening: Block[] = [];
+  if (meeting.urgent && !withdraws(kind)) opening.push({ kind: 'paragraph', text: words.urgentBanner, strong: true });
+  const body: Block[] = [{ kind: 'paragraph', text: words.intro[kind] }];
+  if (kind === 'reminder') body.push({ kind: 'paragraph', text: words.startsIn(minutes), strong: true });
+  if ((kind === 'updated' || kind === 'postponed') && meeting.changes && meeting.changes.length > 0) {
+    body.push({ kind: 'list', label: words.changes, ordered: false, items: meeting.changes.map(singleLine) });
+  }
+  const closing: Block = { kind: 'paragraph', text: words.closing };
+  const calendar = calendarOf(kind, meeting);
+
+  return {
+    render(recipient, joinUrl) {
+      const personalDetails = details.map((block) => (block.kind === 'joinLink' ? joinLinkField(words, joinUrl) : block));
+      const blocks: Block[] = [...opening, { kind: 'paragraph', text: words.greeting(singleLine(recipient.name)) }, ...body, ...personalDetails, closing];
+      const ics = calendar?.render([
+        {
+          description: renderText(personalDetails),
+          location: meeting.mode === 'online' ? joinUrl : meeting.place,
+          url: joinUrl && isWebLink(joinUrl) ? joinUrl : null,
+          attendees: recipient.email ? [{ name: recipient.name, email: recipient.email, role: 'participant' }] : [],
+        },
+      ]);
+      return { subject, text: renderText(blocks), html: renderHtml(blocks, language, subject), ics: ics ?? null };
+    },
+  };
 }
 
 /**
@@ -543,8 +613,10 @@ function icsOf(kind: NoticeKind, meeting: NoticeMeeting, recipient: NoticeRecipi
  * HTML part escapes every text that came from people (title, names, place,
  * agenda, notes) and links only http and https addresses. The iCalendar file
  * is METHOD:REQUEST with SEQUENCE = `meeting.sequence` for scheduled, updated
- * and postponed notices, METHOD:CANCEL for cancelled ones, and null for
- * reminders. `reminderMinutesBefore` goes into the reminder's text.
+ * and postponed notices, METHOD:CANCEL for cancelled and removed ones, and
+ * null for reminders. `reminderMinutesBefore` goes into the reminder's text.
+ * To notify many recipients, call `prepareNotice` once per language and time
+ * zone instead.
  */
 export function renderNotice(
   kind: NoticeKind,
@@ -552,29 +624,5 @@ export function renderNotice(
   recipient: NoticeRecipient,
   options: { reminderMinutesBefore?: number } = {},
 ): RenderedNotice {
-  const minutes = options.reminderMinutesBefore;
-  if (minutes !== undefined && (!Number.isInteger(minutes) || minutes < 0)) {
-    throw new RangeError(`reminderMinutesBefore must be a non-negative integer, got ${minutes}`);
-  }
-  const words = wordings[recipient.language] ?? wordings.vi;
-  const clock = new Clock(words, recipient.timeZone);
-  const subject = subjectOf(kind, meeting, words, clock, recipient.timeZone);
-  const details = meetingBlocks(kind, meeting, words, clock);
-
-  const blocks: Block[] = [];
-  if (meeting.urgent && kind !== 'cancelled') blocks.push({ kind: 'paragraph', text: words.urgentBanner, strong: true });
-  blocks.push({ kind: 'paragraph', text: words.greeting(singleLine(recipient.name)) });
-  blocks.push({ kind: 'paragraph', text: words.intro[kind] });
-  if (kind === 'reminder') blocks.push({ kind: 'paragraph', text: words.startsIn(options.reminderMinutesBefore), strong: true });
-  if ((kind === 'updated' || kind === 'postponed') && meeting.changes && meeting.changes.length > 0) {
-    blocks.push({ kind: 'list', label: words.changes, ordered: false, items: meeting.changes.map(singleLine) });
-  }
-  blocks.push(...details, { kind: 'paragraph', text: words.closing });
-
-  return {
-    subject,
-    text: renderText(blocks),
-    html: renderHtml(blocks, recipient.language, subject),
-    ics: icsOf(kind, meeting, recipient, renderText(details)),
-  };
+  return prepareNotice(kind, meeting, recipient, options).render(recipient, meeting.joinUrl);
 }

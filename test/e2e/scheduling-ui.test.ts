@@ -22,6 +22,11 @@ function localDate(instant: number): string {
   return new Intl.DateTimeFormat('en-CA', { timeZone: ZONE, year: 'numeric', month: '2-digit', day: '2-digit' }).format(new Date(instant));
 }
 
+/** "07/12/2026" from "2026-12-07": the form's date fields read and show dates day first. */
+function dayFirst(date: string): string {
+  return `${date.slice(8, 10)}/${date.slice(5, 7)}/${date.slice(0, 4)}`;
+}
+
 function addDays(date: string, days: number): string {
   const value = new Date(`${date}T00:00:00Z`);
   value.setUTCDate(value.getUTCDate() + days);
@@ -99,17 +104,22 @@ describe('scheduling screens in the browser', { skip: unavailable ?? false, time
     assert.equal(await page.locator('#unit option:checked').textContent(), 'Sở Thông tin và Truyền thông');
     await page.fill('#title', title);
     await page.fill('#description', 'Đánh giá kết quả tuần, triển khai nhiệm vụ tuần tới.');
-    await page.fill('#start-date', monday);
+    assert.match(await page.inputValue('#start-date'), /^\d{2}\/\d{2}\/\d{4}$/, 'the form opens with a day-first date');
+    // Dates are typed day first whatever the browser's language; "7.12.2026" is rewritten as "07/12/2026".
+    const [year, month, day] = monday.split('-');
+    await page.fill('#start-date', `${Number(day)}.${Number(month)}.${year}`);
     await page.dispatchEvent('#start-date', 'change');
+    await page.press('#start-date', 'Tab');
+    assert.equal(await page.inputValue('#start-date'), dayFirst(monday));
+    assert.equal(await page.inputValue('#end-date'), dayFirst(monday), 'the end date follows the start date');
     // Times are typed on the 24-hour clock; "8h" is read as 08:00.
     await page.fill('#start-time', '8h');
     await page.press('#start-time', 'Tab');
     assert.equal(await page.inputValue('#start-time'), '08:00');
-    await page.fill('#end-date', monday);
+    await page.fill('#end-date', dayFirst(monday));
     await page.fill('#end-time', '10:00');
     await page.dispatchEvent('#end-time', 'change');
-    const day = `${monday.slice(8, 10)}/${monday.slice(5, 7)}/${monday.slice(0, 4)}`;
-    assert.equal(await page.textContent('#duration'), `Thứ Hai, ${day} 08:00 – 10:00 · Thời lượng: 2 giờ`);
+    assert.equal(await page.textContent('#duration'), `Thứ Hai, ${dayFirst(monday)} 08:00 – 10:00 · Thời lượng: 2 giờ`);
 
     await page.check('input[name=mode][value=in_person]');
     await page.waitForFunction(() => (document.getElementById('room') as HTMLSelectElement).options.length > 1);
@@ -151,6 +161,29 @@ describe('scheduling screens in the browser', { skip: unavailable ?? false, time
     await page.check('input[name=reminder-mode][value=custom]');
     await page.uncheck('#reminder-picks input[value="30"]');
     await page.check('#reminder-picks input[value="60"]');
+
+    // The calendar button opens the browser's picker, and a date picked there is shown day first.
+    const endPicker = page.locator('#end-date + button.date-picker-button');
+    await endPicker.click();
+    assert.equal(await endPicker.isVisible(), true, 'the browser opened its picker');
+    await page.keyboard.press('Escape');
+    await page.locator('#end-date ~ input.date-picker-proxy').evaluate((proxy, date) => {
+      (proxy as HTMLInputElement).value = date;
+      proxy.dispatchEvent(new Event('change'));
+    }, addDays(monday, 1));
+    assert.equal(await page.inputValue('#end-date'), dayFirst(addDays(monday, 1)));
+    await page.fill('#end-date', dayFirst(monday));
+    await page.dispatchEvent('#end-date', 'change');
+
+    // 31 February does not exist, so the form shows an error and sends nothing.
+    await page.fill('#end-date', `31/02/${monday.slice(0, 4)}`);
+    await page.press('#end-date', 'Tab');
+    assert.match((await page.getAttribute('#end-date', 'class')) ?? '', /invalid/);
+    await page.click('#save-schedule');
+    await page.locator('#error-times', { hasText: 'Ngày không hợp lệ' }).waitFor();
+    assert.match(page.url(), /meeting-form\.html/);
+    await page.fill('#end-date', dayFirst(monday));
+    await page.press('#end-date', 'Tab');
 
     await page.click('#save-schedule');
     await page.waitForURL(/\/meeting\.html\?id=/);
@@ -197,14 +230,14 @@ describe('scheduling screens in the browser', { skip: unavailable ?? false, time
     await page.click('#next');
     await page.waitForFunction((month) => !document.getElementById('range-title')?.textContent?.includes(month), `Tháng ${monday.slice(5, 7)}/`);
     await page.click('#today');
-    await page.waitForFunction((date) => (document.getElementById('date') as HTMLInputElement).value === date, localDate(Date.now()));
+    await page.waitForFunction((date) => (document.getElementById('date') as HTMLInputElement).value === date, dayFirst(localDate(Date.now())));
   });
 
   it('second booking of the room gets the clash', async () => {
     await page.goto(`${hop.baseUrl}/meeting-form.html`);
     await page.waitForFunction(() => (document.getElementById('unit') as HTMLSelectElement).options.length > 0);
     await page.fill('#title', 'Họp chuyên đề chuyển đổi số');
-    await page.fill('#start-date', wednesday);
+    await page.fill('#start-date', dayFirst(wednesday));
     await page.dispatchEvent('#start-date', 'change');
     await page.fill('#start-time', '09:00');
     await page.fill('#end-time', '11:00');
@@ -266,6 +299,8 @@ describe('scheduling screens in the browser', { skip: unavailable ?? false, time
     const offer = page.locator('#form-alert button.notice-urgent');
     await offer.waitFor();
     assert.match((await page.textContent('#form-alert')) ?? '', /Giấy mời họp phải đến người tham dự trước ít nhất 3 ngày làm việc/);
+    const pageText = await page.evaluate(() => document.body.innerText);
+    assert.equal(pageText.split('Giấy mời họp phải đến người tham dự trước ít nhất 3 ngày làm việc').length - 1, 1, 'the notice warning is shown once');
     assert.equal(await page.isChecked('#urgent'), false);
     await offer.click();
     await page.waitForURL(/\/meeting\.html\?id=/);
@@ -285,11 +320,18 @@ describe('scheduling screens in the browser', { skip: unavailable ?? false, time
     await page.click('#save-changes');
     await page.waitForURL(/\/meeting\.html\?id=/);
     await page.locator('#meeting-title', { hasText: 'Họp khẩn ứng phó mưa lũ tại xã Hồng Vân' }).waitFor();
-    await page.locator('#history li[data-kind="updated"]', { hasText: 'Tên cuộc họp' }).waitFor();
+    const change = page.locator('#history li[data-kind="updated"]', { hasText: 'Tên cuộc họp' });
+    await change.waitFor();
+    assert.match((await change.locator('strong').textContent()) ?? '', new RegExp(` · ${seed.organiser.displayName} · #1$`), 'the history names who changed the meeting');
   });
 
   it('postpones the meeting and cancels one occurrence', async () => {
     await page.goto(`${hop.baseUrl}/meeting.html?id=${meetingId}`);
+    // The move dialog shows the occurrence's date day first.
+    await page.locator('#occurrences li').first().locator('.occurrence-move').click();
+    assert.equal(await page.inputValue('#dialog-start-date'), dayFirst(monday));
+    assert.equal(await page.inputValue('#dialog-start-time'), '08:00');
+    await page.click('#dialog-close');
     await page.locator('#action-postpone').click();
     await page.fill('#dialog-reason', 'Lãnh đạo Sở đi công tác đột xuất');
     await page.click('#dialog-confirm');

@@ -1,4 +1,4 @@
-import type { Kysely, Transaction } from 'kysely';
+import { sql, type Kysely, type Transaction } from 'kysely';
 import { eventTypes, type HopEvent } from '../../contract/events.ts';
 import type { Database } from './schema.ts';
 
@@ -17,7 +17,13 @@ export async function appendToOutbox(
   await appendManyToOutbox(trx, [{ event, key }]);
 }
 
-/** Writes several events in one INSERT, in the given order; see `appendToOutbox`. */
+/**
+ * Writes several events in one INSERT, in the given order (see `appendToOutbox`).
+ * The rows travel as one JSON array parameter rather than five parameters per
+ * row, because a meeting's invitations are hundreds of rows of a few kilobytes
+ * each. PostgreSQL then parses one value instead of binding and planning
+ * thousands.
+ */
 export async function appendManyToOutbox(
   trx: Transaction<Database> | Kysely<Database>,
   entries: readonly { event: HopEvent; key: string }[],
@@ -33,13 +39,13 @@ export async function appendManyToOutbox(
       'ce-id': event.id,
     };
     if (event.traceparent) headers.traceparent = event.traceparent;
-    return {
-      topic: definition.topic,
-      message_key: key,
-      event_id: event.id,
-      payload: JSON.stringify(event),
-      headers: JSON.stringify(headers),
-    };
+    return { topic: definition.topic, key, id: event.id, payload: event, headers };
   });
-  await trx.insertInto('outbox').values(rows).execute();
+  // The ordinality keeps the array's order, so the outbox ids (and the publishing order) follow `entries`.
+  await sql`
+    insert into outbox (topic, message_key, event_id, payload, headers)
+    select row.value->>'topic', row.value->>'key', row.value->>'id', row.value->'payload', row.value->'headers'
+    from jsonb_array_elements(${JSON.stringify(rows)}::jsonb) with ordinality as row(value, position)
+    order by row.position
+  `.execute(trx);
 }

@@ -42,7 +42,8 @@ export interface FanOutResult {
 /**
  * Writes one pending delivery per enabled webhook endpoint whose kind filter
  * matches, and one e-mail delivery when `emailEnabled` and the recipient has
- * an address, in the caller's transaction.
+ * an address, in the caller's transaction. A reminder for a participant who
+ * has been removed from the meeting since it was rendered gets no delivery.
  *
  * Each target's sequence number comes from `notification_target`, incremented
  * under its row lock, so concurrent fan-outs to one endpoint get sequence
@@ -52,18 +53,22 @@ export interface FanOutResult {
 export async function fanOutNotification(
   trx: Transaction<Database>,
   event: CloudEvent<NotificationRequested>,
-  options: { emailEnabled: boolean; now: Date },
+  options: FanOutOptions,
 ): Promise<FanOutResult> {
   const { data } = event;
-  const endpoints = await trx.selectFrom('webhook_endpoint').select(['id', 'event_kinds']).where('enabled', '=', true).execute();
-
-  const targets: FanOutTarget[] = endpoints
-    .filter((endpoint) => endpoint.event_kinds.length === 0 || endpoint.event_kinds.includes(data.kind))
-    .map((endpoint) => ({ key: webhookTargetKey(endpoint.id), channel: 'webhook', endpointId: endpoint.id, emailAddress: null }));
-  if (options.emailEnabled && data.recipient.email) {
-    targets.push({ key: emailTargetKey(data.recipient.email), channel: 'email', endpointId: null, emailAddress: data.recipient.email });
+  if (data.kind === 'reminder' && data.recipient.participantId !== null) {
+    // FOR KEY SHARE waits for a removal that is deleting the participant, so the reminder is
+    // either dropped here or written before that removal deletes pending reminder deliveries.
+    const participant = await trx
+      .selectFrom('participant')
+      .select('id')
+      .where('id', '=', data.recipient.participantId)
+      .forKeyShare()
+      .executeTakeFirst();
+    if (!participant) return { created: [], webhooks: 0, emails: 0 };
   }
-  targets.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  const endpoints = options.endpoints ?? (await enabledEndpoints(trx));
+  const targets = targetsOf(data, endpoints, options.emailEnabled);
 
   const payload = JSON.stringify(webhookPayloadOf(event));
   const result: FanOutResult = { created: [], webhooks: 0, emails: 0 };
@@ -111,6 +116,58 @@ export async function fanOutNotification(
     else result.emails++;
   }
   return result;
+}
+
+export interface FanOutOptions {
+  emailEnabled: boolean;
+  now: Date;
+  /** The enabled webhook endpoints, when the caller already read them in this transaction. */
+  endpoints?: readonly EnabledEndpoint[];
+}
+
+type EnabledEndpoint = { id: string; event_kinds: string[] };
+
+function enabledEndpoints(trx: Transaction<Database>): Promise<EnabledEndpoint[]> {
+  return trx.selectFrom('webhook_endpoint').select(['id', 'event_kinds']).where('enabled', '=', true).execute();
+}
+
+/** Lists the targets of one notification in key order, the order their counters are locked in. */
+function targetsOf(data: NotificationRequested, endpoints: readonly EnabledEndpoint[], emailEnabled: boolean): FanOutTarget[] {
+  const targets: FanOutTarget[] = endpoints
+    .filter((endpoint) => endpoint.event_kinds.length === 0 || endpoint.event_kinds.includes(data.kind))
+    .map((endpoint) => ({ key: webhookTargetKey(endpoint.id), channel: 'webhook', endpointId: endpoint.id, emailAddress: null }));
+  if (emailEnabled && data.recipient.email) {
+    targets.push({ key: emailTargetKey(data.recipient.email), channel: 'email', endpointId: null, emailAddress: data.recipient.email });
+  }
+  return targets.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+}
+
+/**
+ * Fans out several notifications in the caller's transaction, in order, and
+ * returns one result per event. The endpoints are read once, and the counter
+ * rows of every target in the batch are locked first, in key order. Two
+ * batches that share targets then wait for each other instead of deadlocking,
+ * as they could when each event locked its own targets.
+ */
+export async function fanOutNotifications(
+  trx: Transaction<Database>,
+  events: readonly CloudEvent<NotificationRequested>[],
+  options: Omit<FanOutOptions, 'endpoints'>,
+): Promise<FanOutResult[]> {
+  if (events.length === 0) return [];
+  const endpoints = await enabledEndpoints(trx);
+  const keys = [...new Set(events.flatMap((event) => targetsOf(event.data, endpoints, options.emailEnabled).map((target) => target.key)))].sort();
+  if (keys.length > 0) {
+    await trx
+      .insertInto('notification_target')
+      .values(keys.map((key) => ({ key, next_sequence: 0 })))
+      .onConflict((oc) => oc.column('key').doNothing())
+      .execute();
+    await trx.selectFrom('notification_target').select('key').where('key', 'in', keys).orderBy('key').forUpdate().execute();
+  }
+  const results: FanOutResult[] = [];
+  for (const event of events) results.push(await fanOutNotification(trx, event, { ...options, endpoints }));
+  return results;
 }
 
 function iso(value: Date | string | null): string | null {
@@ -227,4 +284,21 @@ function replayedColumns(now: Date) {
     dead_at: null,
     updated_at: now,
   };
+}
+
+/**
+ * Deletes the reminder deliveries not yet attempted for participants removed
+ * from a meeting, in the transaction that removes them, and returns how many.
+ * Deliveries already being sent (`delivering`) finish as they are.
+ */
+export async function dropPendingReminderDeliveries(trx: Transaction<Database>, meetingId: string, participantIds: readonly string[]): Promise<number> {
+  if (participantIds.length === 0) return 0;
+  const dropped = await trx
+    .deleteFrom('notification_delivery')
+    .where('meeting_id', '=', meetingId)
+    .where('kind', '=', 'reminder')
+    .where('status', '=', 'pending')
+    .where(sql<string>`payload->'data'->'recipient'->>'participantId'`, 'in', [...participantIds])
+    .executeTakeFirst();
+  return Number(dropped.numDeletedRows);
 }
