@@ -1,8 +1,8 @@
 /**
  * The chair's live attendance board as server-sent events:
  * `GET /api/v1/meetings/:id/attendance/stream[?occurrenceId=]` sends the
- * whole board (`event: board`, the JSON of GET …/attendance) at once and
- * again after every change.
+ * whole board (`event: board`, the JSON of GET …/attendance: attendance,
+ * raised hands and refused joins) at once and again after every change.
  *
  * Changes are found by polling `attendance_version`, which every attendance
  * write raises in its own transaction. One poll per gateway covers all boards
@@ -14,7 +14,8 @@ import type { Hono } from 'hono';
 import { streamSSE } from 'hono/streaming';
 import type { Kysely } from 'kysely';
 import type { Database } from '../lib/adapters/db/schema.ts';
-import { loadMeetingAttendance, resolveOccurrence } from '../lib/domain/attendance/meeting-attendance.ts';
+import { loadMeetingBoard } from '../lib/domain/attendance/live-board.ts';
+import { resolveOccurrence } from '../lib/domain/attendance/meeting-attendance.ts';
 import { authorizeMeeting } from '../lib/domain/meeting-access.ts';
 import type { Principal as PolicyPrincipal } from '../lib/domain/policy.ts';
 import { errorBody, HopError } from '../lib/errors.ts';
@@ -116,7 +117,7 @@ export function mountAttendanceBoard(app: Hono, options: BoardOptions): { stop()
       let sending = Promise.resolve();
       const send = () => {
         sending = sending.then(async () => {
-          const board = await loadMeetingAttendance(options.db, meetingId, occurrence, new Date());
+          const board = await loadMeetingBoard(options.db, meetingId, occurrence, new Date());
           await stream.writeSSE({ event: 'board', data: JSON.stringify(board), id: String(board.version) });
         });
         sending.catch((error: unknown) => options.log.warn({ err: error, meetingId }, 'sending the attendance board failed'));

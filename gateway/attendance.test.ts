@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import ExcelJS from 'exceljs';
 import { issueCheckInCode, CHECK_IN_STEP_MS } from '../lib/domain/attendance/check-in-code.ts';
+import { attendanceCsv } from '../lib/domain/attendance/export.ts';
 import { meetingRequest, startTestPlatform, type TestPlatform } from '../test/support/platform.ts';
 import { createLocalAccount } from './auth/accounts.ts';
 
@@ -104,6 +105,79 @@ describe('attendance over HTTP', () => {
     assert.equal(events.filter((row) => row.headers['ce-type'] === 'vn.hop.attendance.marked.v1').length, 2);
   });
 
+  test('text fields reject NUL with 400', async () => {
+    const target = participants[4]!.id;
+    const cases: { field: string; body: Record<string, string> }[] = [
+      { field: 'absenceReason', body: { status: 'absent', absenceReason: 'Ốm\u0000' } },
+      { field: 'delegateName', body: { status: 'delegated', delegateName: 'Ngô Thị\u0000 Hạnh' } },
+      { field: 'delegatePosition', body: { status: 'delegated', delegateName: 'Ngô Thị Hạnh', delegatePosition: 'Phó\u0000' } },
+      { field: 'note', body: { status: 'present_in_person', note: 'ghi chú\u0000' } },
+    ];
+    for (const { field, body } of cases) {
+      const response = await as('thuky', 'PUT', `/api/v1/meetings/${meetingId}/attendance/${target}`, body);
+      assert.equal(response.status, 400, `${field}: ${JSON.stringify(response.body)}`);
+      assert.equal(response.body.error.code, 'VALIDATION_FAILED', field);
+      assert.ok(response.body.error.details.some((detail: { path: string }) => detail.path === field), `${field} is named in the details`);
+    }
+  });
+
+  test('other attendance routes reject NUL without 500', async () => {
+    const nul = encodeURIComponent('\u0000');
+    const checks: { name: string; response: Promise<{ status: number; body: any }>; status: number }[] = [
+      { name: 'check-in code', response: as('thamdu', 'POST', '/api/v1/attendance/check-in', { code: `abc\u0000def` }), status: 400 },
+      { name: 'hand invitation key', response: hop.requestAs(null, 'POST', `/api/v1/meetings/${meetingId}/hand`, { inviteKey: `${'k'.repeat(20)}\u0000`, raised: true }), status: 403 },
+      { name: 'board occurrence', response: as('thuky', 'GET', `/api/v1/meetings/${meetingId}/attendance?occurrenceId=${nul}`), status: 404 },
+      { name: 'report occurrence', response: as('thuky', 'GET', `/api/v1/meetings/${meetingId}/attendance/report?occurrenceId=${nul}`), status: 404 },
+      { name: 'mark participant id', response: as('thuky', 'PUT', `/api/v1/meetings/${meetingId}/attendance/${nul}`, { status: 'late' }), status: 404 },
+      { name: 'lower hand participant id', response: as('thuky', 'POST', `/api/v1/meetings/${meetingId}/hands/${nul}/lower`, {}), status: 404 },
+      { name: 'unit report unit', response: as('tochuc', 'GET', `/api/v1/attendance/report?unitId=${nul}&from=2026-01-01T00:00:00Z&to=2026-02-01T00:00:00Z`), status: 400 },
+    ];
+    for (const check of checks) {
+      const response = await check.response;
+      assert.equal(response.status, check.status, `${check.name}: ${JSON.stringify(response.body)}`);
+    }
+  });
+
+  test('delegate name and position collapse spaces', async () => {
+    const target = participants[4]!.id;
+    const marked = await as('thuky', 'PUT', `/api/v1/meetings/${meetingId}/attendance/${target}`, {
+      status: 'delegated',
+      delegateName: '  Ngô   Thị\u00a0Hạnh ',
+      delegatePosition: 'Phó   Chánh Văn phòng',
+      absenceReason: '   ',
+    });
+    assert.equal(marked.status, 200, JSON.stringify(marked.body));
+    assert.deepEqual(marked.body.delegate, { name: 'Ngô Thị Hạnh', position: 'Phó Chánh Văn phòng' });
+
+    const restored = await as('thuky', 'PUT', `/api/v1/meetings/${meetingId}/attendance/${target}`, { status: 'delegated', delegateName: 'Ngô Thị Hạnh', delegatePosition: 'Phó Giám đốc' });
+    assert.equal(restored.status, 200, JSON.stringify(restored.body));
+  });
+
+  test('marking rejected in cancelled and draft meetings', async () => {
+    const participantsOf = [
+      { name: 'Lê Thị Mai', userId: sessions.thuky!.userId, role: 'secretary' },
+      { name: 'Trần Quốc Bảo', userId: sessions.thamdu!.userId, role: 'participant' },
+    ];
+    const draft = await hop.request('POST', '/api/v1/meetings', meetingRequest({ unitId, status: 'draft', participants: participantsOf }));
+    assert.equal(draft.status, 201, JSON.stringify(draft.body));
+    const inDraft = await as('thuky', 'PUT', `/api/v1/meetings/${draft.body.id}/attendance/${draft.body.participants[1].id}`, { status: 'present_in_person' });
+    assert.equal(inDraft.status, 409, JSON.stringify(inDraft.body));
+    assert.equal(inDraft.body.error.code, 'MEETING_STATUS_CONFLICT');
+    assert.equal(inDraft.body.error.details.action, 'attendance.mark');
+    assert.match(inDraft.body.error.message, /trạng thái hiện tại/);
+
+    const cancelled = await hop.request('POST', '/api/v1/meetings', meetingRequest({ unitId, participants: participantsOf }));
+    assert.equal(cancelled.status, 201, JSON.stringify(cancelled.body));
+    assert.equal((await hop.request('POST', `/api/v1/meetings/${cancelled.body.id}/cancel`, {})).status, 200);
+    const inCancelled = await as('thuky', 'PUT', `/api/v1/meetings/${cancelled.body.id}/attendance/${cancelled.body.participants[1].id}`, { status: 'present_in_person' });
+    assert.equal(inCancelled.status, 409, JSON.stringify(inCancelled.body));
+    assert.equal(inCancelled.body.error.code, 'MEETING_CANCELLED');
+    assert.equal(inCancelled.body.error.message, 'Cuộc họp đã hủy.');
+
+    const marks = await hop.platform.database.db.selectFrom('attendance_mark').select('meeting_id').where('meeting_id', 'in', [draft.body.id, cancelled.body.id]).execute();
+    assert.equal(marks.length, 0, 'nothing was stored');
+  });
+
   test('participant sees only own row', async () => {
     const own = await as('thamdu', 'GET', `/api/v1/meetings/${meetingId}/attendance`);
     assert.equal(own.status, 200);
@@ -161,6 +235,93 @@ describe('attendance over HTTP', () => {
     assert.ok(board.body.refusedCheckIns.some((a: any) => a.userName === 'Đặng Văn Khoa' && a.code === 'CHECK_IN_NOT_INVITED'));
   });
 
+  test('kiosk counts match the board', async () => {
+    const kiosk = await as('thuky', 'GET', `/api/v1/meeting-rooms/${roomId}/check-in-code`);
+    assert.equal(kiosk.status, 200, JSON.stringify(kiosk.body));
+    const board = await as('thuky', 'GET', `/api/v1/meetings/${meetingId}/attendance`);
+    // Present: Bảo by QR and Phước by delegation; only Bảo checked in by QR.
+    assert.equal(board.body.summary.present, 2);
+    assert.equal(kiosk.body.present, board.body.summary.present);
+    assert.equal(kiosk.body.inRoom, board.body.summary.inRoom);
+    assert.equal(kiosk.body.online, board.body.summary.online);
+    assert.equal(kiosk.body.invited, 5);
+    assert.equal(kiosk.body.checkedIn, 1);
+  });
+
+  test('kiosk key reads only its room', async () => {
+    await person('quantri', 'Nguyễn Thị Hòa', 'admin', null);
+    const issued = await as('quantri', 'POST', '/api/v1/admin/api-keys', { name: 'Kiosk – Phòng họp số 1', scopes: [`kiosk:${roomId}`] });
+    assert.equal(issued.status, 201, JSON.stringify(issued.body));
+    const token = issued.body.token as string;
+
+    const kiosk = await hop.requestAs(token, 'GET', `/api/v1/meeting-rooms/${roomId}/check-in-code`);
+    assert.equal(kiosk.status, 200, JSON.stringify(kiosk.body));
+    assert.equal(kiosk.body.meetingRoom.name, 'Phòng họp số 1');
+    assert.match(kiosk.body.qrSvg, /^<svg/);
+
+    const otherRoom = await hop.request('POST', '/api/v1/meeting-rooms', { name: 'Phòng họp số 2', unitId });
+    assert.equal(otherRoom.status, 201);
+    const elsewhere = await hop.requestAs(token, 'GET', `/api/v1/meeting-rooms/${otherRoom.body.id}/check-in-code`);
+    assert.equal(elsewhere.status, 403);
+    assert.equal(elsewhere.body.error.code, 'PERMISSION_DENIED');
+    const attendance = await hop.requestAs(token, 'GET', `/api/v1/meetings/${meetingId}/attendance`);
+    assert.ok([403, 404].includes(attendance.status), `a kiosk key reads no attendance, got HTTP ${attendance.status}`);
+    assert.equal((await hop.requestAs(token, 'GET', '/api/v1/meeting-rooms')).status, 403);
+    assert.equal((await hop.requestAs(token, 'GET', `/api/v1/meetings/${meetingId}`)).status, 404);
+  });
+
+  test('empty room names the room', async () => {
+    const room = await hop.request('POST', '/api/v1/meeting-rooms', { name: 'Hội trường tầng 3', unitId, location: 'Tầng 3, 22 Tôn Đức Thắng' });
+    assert.equal(room.status, 201);
+    const empty = await as('tochuc', 'GET', `/api/v1/meeting-rooms/${room.body.id}/check-in-code`);
+    assert.equal(empty.status, 409);
+    assert.equal(empty.body.error.code, 'NO_MEETING_IN_ROOM');
+    assert.deepEqual(empty.body.error.details.meetingRoom, { id: room.body.id, name: 'Hội trường tầng 3', location: 'Tầng 3, 22 Tôn Đức Thắng' });
+
+    const issued = await as('quantri', 'POST', '/api/v1/admin/api-keys', { name: 'Kiosk – Hội trường tầng 3', scopes: [`kiosk:${room.body.id}`] });
+    const byKey = await hop.requestAs(issued.body.token, 'GET', `/api/v1/meeting-rooms/${room.body.id}/check-in-code`);
+    assert.equal(byKey.status, 409);
+    assert.equal(byKey.body.error.details.meetingRoom.name, 'Hội trường tầng 3');
+  });
+
+  test('other unit gets no meeting id', async () => {
+    const db = hop.platform.database.db;
+    const otherUnit = (await hop.request('POST', '/api/v1/units', { kind: 'commune', name: 'UBND xã Tân Lập' })).body.id as string;
+    const { userId } = await createLocalAccount(db, { username: 'hai.nv', displayName: 'Nguyễn Văn Hải', password, systemRole: 'organiser' });
+    await db.insertInto('membership').values({ user_id: userId, unit_id: otherUnit, position: null }).execute();
+    const login = await hop.requestAs(null, 'POST', '/api/v1/auth/login', { username: 'hai.nv', password }, { 'x-forwarded-for': `127.0.2.${ip++}` });
+    assert.equal(login.status, 200);
+    const cookie = /^(hop_session=[^;]+)/.exec(login.headers.get('set-cookie') ?? '')![1]!;
+
+    const response = await hop.requestAs(null, 'GET', `/api/v1/meeting-rooms/${roomId}/check-in-code`, undefined, { cookie });
+    assert.equal(response.status, 403);
+    assert.equal(response.body.error.code, 'PERMISSION_DENIED');
+    const text = JSON.stringify(response.body);
+    assert.ok(!text.includes(meetingId), `the answer names the meeting: ${text}`);
+    assert.ok(!text.includes('occurrence'), `the answer names the occurrence: ${text}`);
+  });
+
+  test('marks name every method and the marker', async () => {
+    const bao = participants[2]!.id;
+    const chairMark = await as('chutri', 'PUT', `/api/v1/meetings/${meetingId}/attendance/${bao}`, { status: 'late' });
+    assert.equal(chairMark.status, 200, JSON.stringify(chairMark.body));
+    assert.deepEqual(chairMark.body.checkInMethods, ['qr', 'manual'], 'the QR check-in and the mark are both listed');
+    assert.equal(chairMark.body.markedByRole, 'chair');
+
+    // The report is built from the board's JSON here, because every download is audited and a later test counts them.
+    const afterChairMark = await as('thuky', 'GET', `/api/v1/meetings/${meetingId}/attendance`);
+    const row = parseCsv(attendanceCsv(afterChairMark.body).slice(1)).find((cells) => cells[1] === 'Trần Quốc Bảo')!;
+    assert.equal(row[9], 'Mã QR tại phòng họp, Chủ trì điểm danh');
+
+    const secretaryMark = await as('thuky', 'PUT', `/api/v1/meetings/${meetingId}/attendance/${bao}`, { status: 'present_in_person' });
+    assert.equal(secretaryMark.body.markedByRole, 'secretary');
+    const board = await as('thuky', 'GET', `/api/v1/meetings/${meetingId}/attendance`);
+    assert.equal(board.body.scope, 'all');
+    assert.equal(board.body.meeting.status, 'scheduled');
+    const own = await as('thamdu', 'GET', `/api/v1/meetings/${meetingId}/attendance`);
+    assert.equal(own.body.scope, 'own');
+  });
+
   test('XLSX report matches the CSV', async () => {
     const csv = await fetch(`${hop.baseUrl}/api/v1/meetings/${meetingId}/attendance/report?format=csv`, { headers: sessions.thuky!.headers });
     assert.equal(csv.status, 200);
@@ -190,6 +351,9 @@ describe('attendance over HTTP', () => {
     assert.deepEqual([absent[2], absent[3], absent[5], absent[10]], ['Sở Nội vụ', 'Phó Trưởng phòng', 'Vắng mặt có lý do', 'Đi công tác tại huyện A Lưới']);
     const delegated = csvRows.find((row) => row[1] === 'Nguyễn Hữu Phước')!;
     assert.equal(delegated[10], 'Ngô Thị Hạnh (Phó Giám đốc)');
+    // The role names of the meeting form: "Thành phần tham dự" is the whole list, not one person's role.
+    assert.equal(csvRows.find((row) => row[1] === 'Trần Quốc Bảo')![4], 'Người tham dự');
+    assert.equal(csvRows.find((row) => row[1] === 'Phan Văn Hùng')![4], 'Chủ trì');
 
     const downloads = await hop.platform.database.db.selectFrom('audit_record').selectAll().where('action', '=', 'attendance.report-downloaded').execute();
     assert.deepEqual(downloads.map((row) => (row.after as { format: string }).format).sort(), ['csv', 'xlsx']);
@@ -211,6 +375,29 @@ describe('attendance over HTTP', () => {
     assert.equal((await as('thamdu', 'GET', path)).status, 403);
     const badPeriod = await as('tochuc', 'GET', `/api/v1/attendance/report?unitId=${unitId}&from=${encodeURIComponent(to)}&to=${encodeURIComponent(from)}`);
     assert.equal(badPeriod.body.error.code, 'REPORT_PERIOD_INVALID');
+  });
+
+  test('unit report CSV by unit', async () => {
+    const from = new Date(Date.now() - 24 * 3600_000).toISOString();
+    const to = new Date(Date.now() + 24 * 3600_000).toISOString();
+    const base = `${hop.baseUrl}/api/v1/attendance/report?unitId=${unitId}&from=${encodeURIComponent(from)}&to=${encodeURIComponent(to)}&format=csv`;
+    const byUnit = await fetch(`${base}&table=units`, { headers: sessions.tochuc!.headers });
+    assert.equal(byUnit.status, 200);
+    assert.match(byUnit.headers.get('content-disposition') ?? '', /ty-le-tham-du-theo-don-vi-/);
+    const unitRows = parseCsv((await byUnit.text()).replace(/^\uFEFF/, ''));
+    assert.deepEqual(unitRows[0], ['Đơn vị', 'Số lượt được mời', 'Số lượt có mặt', 'Tỷ lệ tham dự (%)']);
+    // Four people of Sở Nội vụ were invited and Bảo came; Phước has no account, so no unit.
+    assert.deepEqual(unitRows.find((row) => row[0] === 'Sở Nội vụ'), ['Sở Nội vụ', '4', '1', '25']);
+    assert.deepEqual(unitRows.find((row) => row[0] === 'Chưa rõ đơn vị'), ['Chưa rõ đơn vị', '1', '1', '100']);
+
+    const byPerson = await fetch(base, { headers: sessions.tochuc!.headers });
+    assert.match(byPerson.headers.get('content-disposition') ?? '', /ty-le-tham-du-theo-nguoi-/);
+    const personRows = parseCsv((await byPerson.text()).replace(/^\uFEFF/, ''));
+    assert.equal(personRows[0]![0], 'Họ và tên');
+    assert.equal(personRows.length, 6);
+
+    const badTable = await as('tochuc', 'GET', `/api/v1/attendance/report?unitId=${unitId}&from=${encodeURIComponent(from)}&to=${encodeURIComponent(to)}&format=csv&table=rooms`);
+    assert.equal(badTable.status, 400);
   });
 });
 

@@ -129,8 +129,21 @@ describe('authorization matrix over HTTP', () => {
     { name: 'GET /api/v1/meetings/:id', action: 'meeting.read', call: (h, headers) => h.requestAs(null, 'GET', `/api/v1/meetings/${meetingId}`, undefined, headers) },
     { name: 'GET /api/v1/meetings/:id/changes', action: 'meeting.read', call: (h, headers) => h.requestAs(null, 'GET', `/api/v1/meetings/${meetingId}/changes`, undefined, headers) },
     { name: 'PATCH /api/v1/meetings/:id', action: 'meeting.update', call: (h, headers) => h.requestAs(null, 'PATCH', `/api/v1/meetings/${meetingId}`, { preparation: `Chuẩn bị ${Math.random()}` }, headers) },
+    // Before the cancel below, which makes the meeting's cap unchangeable.
+    { name: 'PUT /api/v1/meetings/:id/media', action: 'meeting.update', call: (h, headers) => h.requestAs(null, 'PUT', `/api/v1/meetings/${meetingId}/media`, { maxConnections: 50 }, headers) },
     { name: 'POST /api/v1/meetings/:id/cancel', action: 'meeting.update', call: (h, headers) => h.requestAs(null, 'POST', `/api/v1/meetings/${meetingId}/cancel`, {}, headers) },
     { name: 'POST /api/v1/meetings/:id/join', action: 'meeting.join', call: (h, headers) => h.requestAs(null, 'POST', `/api/v1/meetings/${meetingId}/join`, {}, headers) },
+    { name: 'GET /api/v1/meetings/:id/media', action: 'meeting.read', call: (h, headers) => h.requestAs(null, 'GET', `/api/v1/meetings/${meetingId}/media`, undefined, headers) },
+    // Without `raised` the route reads the caller's own hand; the key or the signed-in invitation decides, as for a join.
+    { name: 'POST /api/v1/meetings/:id/hand', action: 'meeting.join', call: (h, headers) => h.requestAs(null, 'POST', `/api/v1/meetings/${meetingId}/hand`, {}, headers) },
+    {
+      name: 'POST /api/v1/meetings/:id/hands/:participantId/lower',
+      action: 'hand.lower',
+      call: async (h, headers) => {
+        const participantId = (await h.request('GET', `/api/v1/meetings/${meetingId}`)).body.participants[2].id as string;
+        return h.requestAs(null, 'POST', `/api/v1/meetings/${meetingId}/hands/${participantId}/lower`, {}, headers);
+      },
+    },
     { name: 'GET /api/v1/meetings/:id/documents', action: 'document.read', call: (h, headers) => h.requestAs(null, 'GET', `/api/v1/meetings/${meetingId}/documents`, undefined, headers) },
     { name: 'POST /api/v1/meetings/:id/uploads', action: 'document.upload', call: (h, headers) => h.requestAs(null, 'POST', `/api/v1/meetings/${meetingId}/uploads`, { fileName: `Báo cáo ${Math.random()}.pdf`, sizeBytes: 1000 }, headers) },
     { name: 'GET /api/v1/units', action: 'directory.read', call: (h, headers) => h.requestAs(null, 'GET', '/api/v1/units', undefined, headers) },

@@ -311,6 +311,51 @@ describe('Janus signalling proxy', { skip: unavailable ?? false, timeout: 120_00
     }
   });
 
+  it('refuses simultaneous sessions above the cap', async () => {
+    const created = await hop.request(
+      'POST',
+      '/api/v1/meetings',
+      meetingRequest({
+        startsAt: new Date(Date.now() - 5 * 60_000).toISOString(),
+        participants: Array.from({ length: 6 }, (_, index) => ({ name: `Đại biểu xã số ${index + 1}`, role: index === 0 ? 'chair' : 'participant' })),
+      }),
+    );
+    assert.equal(created.status, 201);
+    const crowded = created.body as { id: string; participants: { id: string; inviteKey: string }[] };
+    await waitFor('room ready', async () => ((await hop.request('GET', `/api/v1/meetings/${crowded.id}`)).body.roomStatus === 'ready' ? true : undefined), {
+      timeoutMs: 30_000,
+    });
+
+    // Every page gets its join details and opens its socket while no one is connected yet, so the early checks all pass.
+    const tokens: string[] = [];
+    for (const participant of crowded.participants) {
+      const join = await hop.request('POST', `/api/v1/meetings/${crowded.id}/join`, { inviteKey: participant.inviteKey });
+      assert.equal(join.status, 200, JSON.stringify(join.body));
+      tokens.push(join.body.janus.token as string);
+    }
+    const capped = await hop.request('PUT', `/api/v1/meetings/${crowded.id}/media`, { maxConnections: 2 });
+    assert.equal(capped.status, 200, JSON.stringify(capped.body));
+    const sockets = await Promise.all(tokens.map((token) => openClient(token)));
+
+    const replies = await Promise.all(sockets.map((client) => client.send({ janus: 'create' })));
+    const admitted = replies.filter((reply) => reply.janus === 'success');
+    const refused = replies.filter((reply) => reply.janus === 'error');
+    assert.equal(admitted.length, 2, JSON.stringify(replies));
+    assert.equal(refused.length, 4);
+    for (const reply of refused) {
+      assert.equal(reply.error.code, 503);
+      assert.match(reply.error.reason, /^MEETING_FULL: /);
+    }
+
+    const db = hop.platform.database.db;
+    const open = await db.selectFrom('media_session').select('participant_id').where('meeting_id', '=', crowded.id).where('closed_at', 'is', null).execute();
+    assert.equal(open.length, 2, 'only the admitted sessions are recorded');
+    const stored = await db.selectFrom('media_join_refusal').selectAll().where('meeting_id', '=', crowded.id).execute();
+    assert.equal(stored.length, 4, 'each refused participant is on the chair\'s board');
+    assert.ok(stored.every((row) => row.reason === 'meeting-full' && row.max_connections === 2));
+    for (const client of sockets) client.close();
+  });
+
   it('rejects a removed participant', async () => {
     const details = await joinDetails(meeting.participants[1]!.inviteKey);
     await hop.platform.database.db.deleteFrom('participant').where('id', '=', meeting.participants[1]!.id).execute();

@@ -23,9 +23,12 @@ import { SIGNALLING_PATH } from '../lib/contract/meeting.ts';
 import { readJoinToken } from '../lib/domain/join-token.ts';
 import { errorBody, errorCatalog, type ErrorCode } from '../lib/errors.ts';
 import type { Logger } from '../lib/log.ts';
-import { capacityLimits, checkCapacity, type CapacityLimits } from '../lib/domain/media-capacity.ts';
+import { eventSource } from '../lib/contract/events.ts';
+import { capacityLimits, checkCapacity, recordRefusal, recordSessionWithinCaps, type CapacityLimits, type CapacityRefusal } from '../lib/domain/media-capacity.ts';
 
 const JANUS_SUBPROTOCOL = 'janus-protocol';
+/** CloudEvents source of the join-refused events the proxy writes. */
+const SIGNALLING_EVENT_SOURCE = eventSource('media-signalling');
 const VIDEOROOM_PLUGIN = 'janus.plugin.videoroom';
 
 /** Janus API requests a browser may send, by their `janus` field. */
@@ -78,7 +81,9 @@ export interface SignallingOptions {
    * Records which participant opened a Janus session, so attendance can tell
    * whose Janus events are whose. The proxy passes the session id to the
    * browser only after this resolves, so no join on the session can come
-   * before the record. `recordSessionsInDatabase` is the production one.
+   * before the record. When `opened` throws, the proxy destroys the session
+   * and sends the browser an error reply instead of the session id.
+   * `recordSessionsInDatabase` is the production one.
    */
   sessions?: SessionRecorder;
 }
@@ -223,14 +228,24 @@ async function bindToken(token: string | null, at: Date, options: DatabaseBinder
   const target = options.resolveServer(row.janus_server);
   if (!target) throw new SignallingRejection('MEDIA_UNAVAILABLE', { meetingId: claims.meetingId, server: row.janus_server });
 
-  // join-issue rejects first with the clearer message; this check enforces the caps for a page that kept old join details.
+  // join-issue rejects first with the clearer message. This check rejects a page that kept old join details before
+  // the WebSocket opens. The session recorder enforces the caps when joins arrive at the same moment.
   const refusal = await checkCapacity(
     options.db,
     { meetingId: claims.meetingId, participantId: claims.participantId, janusServer: row.janus_server, roomMax: row.max_connections },
     options.capacity ?? capacityLimits(),
     at,
   );
-  if (refusal) throw new SignallingRejection(refusal.code, { meetingId: claims.meetingId, limit: refusal.limit, connected: refusal.connected });
+  if (refusal) {
+    await recordRefusal(
+      options.db,
+      refusal,
+      { meetingId: claims.meetingId, participantId: claims.participantId, participantName: row.name, janusServer: row.janus_server },
+      SIGNALLING_EVENT_SOURCE,
+      at,
+    );
+    throw new SignallingRejection(refusal.code, { meetingId: claims.meetingId, limit: refusal.limit, connected: refusal.connected });
+  }
 
   return {
     meetingId: claims.meetingId,
@@ -244,32 +259,44 @@ async function bindToken(token: string | null, at: Date, options: DatabaseBinder
   };
 }
 
-/** Returns the production session recorder: rows of `media_session`, keyed by Janus server and session id. */
-export function recordSessionsInDatabase(db: Kysely<Database>): SessionRecorder {
+/** Error a session recorder throws when a connection cap forbids the new session; the proxy destroys the session and replies with the error. */
+export class SessionRefused extends Error {
+  constructor(readonly refusal: CapacityRefusal) {
+    super(errorCatalog[refusal.code].en);
+  }
+}
+
+/**
+ * Returns the production session recorder: rows of `media_session`, keyed by
+ * Janus server and session id. A session that would exceed a connection cap is
+ * not recorded: the refusal is stored for the chair and `opened` throws
+ * SessionRefused. This is where the caps hold when many joins arrive at once
+ * (see `recordSessionWithinCaps`).
+ */
+export function recordSessionsInDatabase(db: Kysely<Database>, options: { capacity?: CapacityLimits } = {}): SessionRecorder {
   return {
     async opened(binding, sessionId, at) {
-      await db
-        .insertInto('media_session')
-        .values({
-          janus_server: binding.server,
-          session_id: String(sessionId),
-          meeting_id: binding.meetingId,
-          participant_id: binding.participantId,
-          token_hash: createHash('sha256').update(binding.token).digest('hex'),
-          opened_at: at,
-        })
-        // Janus restarted with an empty session table can hand out an id again.
-        .onConflict((oc) =>
-          oc.columns(['janus_server', 'session_id']).doUpdateSet((eb) => ({
-            meeting_id: eb.ref('excluded.meeting_id'),
-            participant_id: eb.ref('excluded.participant_id'),
-            token_hash: eb.ref('excluded.token_hash'),
-            opened_at: eb.ref('excluded.opened_at'),
-            closed_at: null,
-            ended_at: null,
-          })),
-        )
-        .execute();
+      const refusal = await recordSessionWithinCaps(
+        db,
+        {
+          janusServer: binding.server,
+          sessionId: String(sessionId),
+          meetingId: binding.meetingId,
+          participantId: binding.participantId,
+          tokenHash: createHash('sha256').update(binding.token).digest('hex'),
+        },
+        options.capacity ?? capacityLimits(),
+        at,
+      );
+      if (refusal === null) return;
+      await recordRefusal(
+        db,
+        refusal,
+        { meetingId: binding.meetingId, participantId: binding.participantId, participantName: binding.displayName, janusServer: binding.server },
+        SIGNALLING_EVENT_SOURCE,
+        at,
+      );
+      throw new SessionRefused(refusal);
     },
     async closed(binding, sessionIds, at) {
       await db
@@ -399,10 +426,17 @@ function relay(client: WebSocket, binding: SignallingBinding, options: Signallin
         try {
           await recording;
         } catch (error) {
-          log.error({ err: error, sessionId: createdSession }, 'recording the Janus session failed; the session is destroyed');
           sessions.delete(createdSession);
           sendUpstream(JSON.stringify({ janus: 'destroy', session_id: createdSession, transaction: `hop-${createdSession}`, ...(binding.target.apiSecret ? { apisecret: binding.target.apiSecret } : {}) }));
-          if (client.readyState === WebSocket.OPEN) client.send(JSON.stringify({ janus: 'error', transaction, error: { code: 500, reason: 'the media session could not be recorded; try again' } }));
+          // The reason starts with the error code, so a page can tell a full meeting from a failure.
+          let reply = { code: 500, reason: 'the media session could not be recorded; try again' };
+          if (error instanceof SessionRefused) {
+            log.info({ sessionId: createdSession, ...error.refusal }, 'Janus session refused: connection cap reached; the session is destroyed');
+            reply = { code: errorCatalog[error.refusal.code].status, reason: `${error.refusal.code}: ${error.message}` };
+          } else {
+            log.error({ err: error, sessionId: createdSession }, 'recording the Janus session failed; the session is destroyed');
+          }
+          if (client.readyState === WebSocket.OPEN) client.send(JSON.stringify({ janus: 'error', transaction, error: reply }));
           return;
         }
       }

@@ -91,6 +91,12 @@ export const errorCatalog = {
     vi: 'Không thực hiện được thao tác này với cuộc họp ở trạng thái hiện tại (ví dụ: bắt đầu một cuộc họp còn là bản nháp, hoặc sửa một cuộc họp đã hủy).',
     en: 'The action is not allowed in the meeting status; details.status is the current status and details.action the attempted one.',
   },
+  HAND_RAISE_OUTSIDE_MEETING: {
+    status: 409,
+    retryable: false,
+    vi: 'Chỉ giơ tay phát biểu được từ 30 phút trước giờ họp đến khi cuộc họp kết thúc.',
+    en: 'A hand can be raised only from 30 minutes before the occurrence starts until it ends; details has opensAt and closesAt.',
+  },
   RECURRENCE_INVALID: {
     status: 400,
     retryable: false,

@@ -48,6 +48,8 @@ import {
   updateUserRequestSchema,
 } from '../lib/contract/directory.ts';
 import { holidayListSchema, holidaySchema, upsertHolidayRequestSchema } from '../lib/contract/holidays.ts';
+import { handRequestSchema, handStateSchema, lowerHandRequestSchema } from '../lib/contract/hands.ts';
+import { meetingMediaRequestSchema, meetingMediaSchema } from '../lib/contract/media-settings.ts';
 import {
   allowedTargetSchema,
   createAllowedTargetRequestSchema,
@@ -113,6 +115,14 @@ Object.assign(httpSchemas, {
 Object.assign(httpSchemas, {
   'mark-attendance-request': { schema: markAttendanceRequestSchema, io: 'input' },
   'check-in-request': { schema: checkInRequestSchema, io: 'input' },
+} satisfies typeof httpSchemas);
+
+Object.assign(httpSchemas, {
+  'meeting-media-request': { schema: meetingMediaRequestSchema, io: 'input' },
+  'meeting-media': { schema: meetingMediaSchema, io: 'output' },
+  'hand-request': { schema: handRequestSchema, io: 'input' },
+  'lower-hand-request': { schema: lowerHandRequestSchema, io: 'input' },
+  'hand-state': { schema: handStateSchema, io: 'output' },
 } satisfies typeof httpSchemas);
 
 const topicKeys: Record<string, string> = {
@@ -245,8 +255,15 @@ const operations: Operation[] = [
     summary: 'Join details for an invited participant (never the room secret)',
     request: 'join-request',
     response: { status: 200, schema: 'join-details-response', description: 'What the browser needs to enter the VideoRoom' },
-    errors: ['MEETING_NOT_FOUND', 'NOT_INVITED', 'MEETING_CANCELLED', 'MEETING_ENDED', 'ROOM_NOT_READY', 'MEDIA_OFF', 'MEDIA_UNAVAILABLE'],
+    errors: ['MEETING_NOT_FOUND', 'NOT_INVITED', 'MEETING_CANCELLED', 'MEETING_ENDED', 'ROOM_NOT_READY', 'MEDIA_OFF', 'MEDIA_UNAVAILABLE', 'MEETING_FULL', 'MEDIA_SERVER_FULL'],
   },
+];
+
+const participationOperations: Operation[] = [
+  { method: 'get', path: '/api/v1/meetings/{id}/media', summary: 'The meeting\'s cap on concurrent connections, the defaults it falls back to, and the participants connected now', response: { status: 200, schema: 'meeting-media', description: 'The media settings' }, errors: ['MEETING_NOT_FOUND'] },
+  { method: 'put', path: '/api/v1/meetings/{id}/media', summary: 'Set the meeting\'s cap on concurrent connections (null: the default); the next join is checked against it, and no one connected is cut off; audited', request: 'meeting-media-request', response: { status: 200, schema: 'meeting-media', description: 'The media settings' }, errors: ['MEETING_NOT_FOUND', 'MEETING_CANCELLED', 'MEETING_ENDED', 'VALIDATION_FAILED'] },
+  { method: 'post', path: '/api/v1/meetings/{id}/hand', summary: 'Raise or lower the caller\'s own hand in the current occurrence (invitation key or signed-in participant); without `raised`, only read it', request: 'hand-request', response: { status: 200, schema: 'hand-state', description: 'The hand and its place among the raised hands' }, errors: ['MEETING_NOT_FOUND', 'NOT_INVITED', 'OUTSIDE_GUEST_WINDOW', 'MEETING_CANCELLED', 'MEETING_ENDED', 'MEETING_STATUS_CONFLICT', 'HAND_RAISE_OUTSIDE_MEETING', 'OCCURRENCE_NOT_FOUND', 'VALIDATION_FAILED'] },
+  { method: 'post', path: '/api/v1/meetings/{id}/hands/{participantId}/lower', summary: 'The chair or the secretary lowers a participant\'s raised hand (body occurrenceId, else the current occurrence); audited when it was raised', request: 'lower-hand-request', response: { status: 200, schema: 'hand-state', description: 'The hand' }, errors: ['MEETING_NOT_FOUND', 'PARTICIPANT_NOT_FOUND', 'OCCURRENCE_NOT_FOUND', 'VALIDATION_FAILED'] },
 ];
 
 const directoryOperations: Operation[] = [
@@ -290,12 +307,12 @@ const schedulingOperations: Operation[] = [
 ];
 
 const attendanceOperations: Operation[] = [
-  { method: 'get', path: '/api/v1/meetings/{id}/attendance', summary: 'Attendance of one occurrence (query occurrenceId, else the current one): everyone for the chair, secretary, organisers and admins, else only the caller\'s row', response: { status: 200, description: '{ meeting, occurrence, rows, summary, refusedCheckIns, version }' }, errors: ['MEETING_NOT_FOUND', 'OCCURRENCE_NOT_FOUND'] },
-  { method: 'put', path: '/api/v1/meetings/{id}/attendance/{participantId}', summary: 'Mark a participant present in person, present online, late, absent (reason required) or delegated (delegate name and position); audited', request: 'mark-attendance-request', response: { status: 200, description: 'The participant\'s attendance row' }, errors: ['MEETING_NOT_FOUND', 'PARTICIPANT_NOT_FOUND', 'OCCURRENCE_NOT_FOUND', 'VALIDATION_FAILED'] },
+  { method: 'get', path: '/api/v1/meetings/{id}/attendance', summary: 'Attendance of one occurrence (query occurrenceId, else the current one): everyone for the chair, secretary, organisers and admins (scope "all"), else only the caller\'s row (scope "own")', response: { status: 200, description: '{ scope, meeting, occurrence, rows, summary, refusedCheckIns, version }, and for scope "all" also refusedJoins and raisedHands' }, errors: ['MEETING_NOT_FOUND', 'OCCURRENCE_NOT_FOUND'] },
+  { method: 'put', path: '/api/v1/meetings/{id}/attendance/{participantId}', summary: 'Mark a participant present in person, present online, late, absent (reason required) or delegated (delegate name and position); audited', request: 'mark-attendance-request', response: { status: 200, description: 'The participant\'s attendance row' }, errors: ['MEETING_NOT_FOUND', 'PARTICIPANT_NOT_FOUND', 'OCCURRENCE_NOT_FOUND', 'MEETING_CANCELLED', 'MEETING_STATUS_CONFLICT', 'VALIDATION_FAILED'] },
   { method: 'get', path: '/api/v1/meetings/{id}/attendance/report', summary: 'Attendance report of one occurrence; query format json, csv (UTF-8 with BOM) or xlsx, occurrenceId; every download audited', response: { status: 200, description: 'JSON as GET …/attendance, or the file' }, errors: ['MEETING_NOT_FOUND', 'OCCURRENCE_NOT_FOUND', 'VALIDATION_FAILED'] },
   { method: 'get', path: '/api/v1/meetings/{id}/attendance/stream', summary: 'Live board as server-sent events: event "board" with the JSON of GET …/attendance, at once and after every change', response: { status: 200, description: 'text/event-stream' }, errors: ['MEETING_NOT_FOUND', 'OCCURRENCE_NOT_FOUND'] },
-  { method: 'get', path: '/api/v1/attendance/report', summary: 'Attendance of a unit\'s meetings in a period (query unitId, from, to, format json or csv): by unit, by person, per occurrence; audited', response: { status: 200, description: '{ occurrences, byUnit, byPerson, truncated }' }, errors: ['VALIDATION_FAILED', 'REPORT_PERIOD_INVALID'] },
-  { method: 'get', path: '/api/v1/meeting-rooms/{id}/check-in-code', summary: 'Kiosk of a meeting room: the meeting held there now, its check-in code (rotates every 30 s), link and QR code (SVG)', response: { status: 200, description: '{ meetingRoom, meeting, occurrence, code, url, qrSvg, rotatesAt, checkedIn, invited }' }, errors: ['MEETING_ROOM_NOT_FOUND', 'NO_MEETING_IN_ROOM', 'MEETING_NOT_FOUND'] },
+  { method: 'get', path: '/api/v1/attendance/report', summary: 'Attendance of a unit\'s meetings in a period (query unitId, from, to, format json or csv, table people or units for the CSV): by unit, by person, per occurrence; audited', response: { status: 200, description: '{ occurrences, byUnit, byPerson, truncated }, or one table as CSV with rates written with a decimal comma' }, errors: ['VALIDATION_FAILED', 'REPORT_PERIOD_INVALID', 'PERMISSION_DENIED'] },
+  { method: 'get', path: '/api/v1/meeting-rooms/{id}/check-in-code', summary: 'Kiosk of a meeting room: the meeting held there now, its check-in code (rotates every 30 s), link and QR code (SVG), and the live board\'s counts. For the room\'s kiosk key (scope kiosk:<room id>) or attendance.read-all on that meeting', response: { status: 200, description: '{ meetingRoom, meeting, occurrence, code, url, qrSvg, rotatesAt, present, inRoom, online, invited, checkedIn }' }, errors: ['MEETING_ROOM_NOT_FOUND', 'NO_MEETING_IN_ROOM', 'PERMISSION_DENIED'] },
   { method: 'post', path: '/api/v1/attendance/check-in', summary: 'Check in with the code of a meeting room\'s QR code (signed-in people only); refused attempts are shown to the secretary', request: 'check-in-request', response: { status: 200, description: '{ meetingId, title, occurrenceId, checkedInAt, alreadyCheckedIn }' }, errors: ['CHECK_IN_CODE_INVALID', 'CHECK_IN_CODE_EXPIRED', 'CHECK_IN_NOT_INVITED', 'VALIDATION_FAILED'] },
 ];
 
@@ -331,7 +348,7 @@ const documentOperations: Operation[] = [
 
 function openApi(): Record<string, unknown> {
   const paths: Record<string, Record<string, unknown>> = {};
-  for (const operation of [...operations, ...schedulingOperations, ...directoryOperations, ...holidayOperations, ...notificationOperations, ...documentOperations, ...attendanceOperations]) {
+  for (const operation of [...operations, ...schedulingOperations, ...directoryOperations, ...holidayOperations, ...notificationOperations, ...documentOperations, ...attendanceOperations, ...participationOperations]) {
     const responses: Record<string, unknown> = {
       [operation.response.status]: {
         description: operation.response.description,
@@ -450,10 +467,10 @@ function permissionsMarkdown(): string {
     '',
     '## Endpoints',
     '',
-    '`gateway/authorization-matrix.test.ts` calls 51 of the API\'s routes as 12 kinds of caller (admin,',
+    '`gateway/authorization-matrix.test.ts` calls 55 of the API\'s routes as 12 kinds of caller (admin,',
     'organiser of the unit and of another unit, chair, secretary, participant, observer, member not',
     'invited, member of another unit, invited guest, API key with read scopes, anonymous) against one',
-    'meeting, 612 HTTP cases; each expected answer comes from `decide`. 19 routes run to completion; the',
+    'meeting, 660 HTTP cases; each expected answer comes from `decide`. 23 routes run to completion; the',
     'other 32 (every route with a `com.hop.permission` annotation, read from stack.yml, and the meeting',
     'routes that check inside their function) are checked at the permission gate with made-up ids. Not',
     'in that test: the meeting list and the calendar (they filter rather than refuse; see',
@@ -479,11 +496,16 @@ function permissionsMarkdown(): string {
       ['GET /api/v1/meeting-rooms', 'meeting-room.read'],
       ['POST/PATCH /api/v1/meeting-rooms…', 'meeting-room.manage'],
       ['POST /api/v1/meetings/:id/join', 'meeting.join (signed in), or the invitation key'],
+      ['POST /api/v1/meetings/:id/hand', 'as the join: the invitation key, or the signed-in participant; raising also needs the meeting open to them'],
+      ['POST /api/v1/meetings/:id/hands/:participantId/lower', 'hand.lower'],
+      ['GET /api/v1/meetings/:id/media', 'meeting.read'],
+      ['PUT /api/v1/meetings/:id/media', 'meeting.update'],
       ['GET /api/v1/units, GET /api/v1/users', 'directory.read'],
       ['POST/PATCH /api/v1/units…, /api/v1/users…', 'directory.manage'],
       ['GET /api/v1/audit', 'audit.read'],
       ['GET /api/v1/holidays', 'directory.read'],
       ['PUT/DELETE /api/v1/holidays/:date', 'directory.manage'],
+      ['GET /api/v1/meeting-rooms/:id/check-in-code', 'attendance.read-all on the meeting held in the room now, or the room\'s kiosk key (scope `kiosk:<meeting room id>`, which allows nothing else); with no meeting there, meeting-room.read or the kiosk key'],
       ['/api/v1/admin/api-keys…', 'api-key.manage'],
       ['/api/v1/admin/webhooks…, /api/v1/admin/webhook-targets…, /api/v1/admin/notification-deliveries…', 'notification.manage'],
     ].map(([endpoint, action]) => `| \`${endpoint}\` | ${action} |`),
@@ -510,7 +532,7 @@ function permissionsMarkdown(): string {
     'because they need the meeting. A caller who may not read a meeting gets 404, so its title does not',
     'leak. Joining with an invitation key needs no account; a guest\'s key works only in the time window.',
     '`gateway/meeting-access.test.ts` and `test/e2e/sign-in.test.ts` check this through HTTP and a browser.',
-    'NOTE: lobby and attendance actions have no routes yet.',
+    'NOTE: the lobby action has no route yet.',
   );
   return `${lines.join('\n')}\n`;
 }

@@ -1,7 +1,9 @@
-// The directory admin page: units and people, for administrators.
+// The admin page, for administrators: units, people, meeting rooms with
+// their kiosk links and keys, and API keys.
+import { mountRoomsAndKeys } from './admin-rooms.js';
 import { errorMessage, language, setLanguage, t } from './i18n.js';
 
-const state = { units: [] };
+const state = { units: [], rooms: null };
 
 function applyTexts() {
   const text = t();
@@ -37,6 +39,7 @@ async function loadUnits() {
   const active = state.units.filter((unit) => !unit.disabledAt);
   document.getElementById('parent').replaceChildren(new Option(t().noUnit, ''), ...active.map((unit) => new Option(unit.name, unit.id)));
   document.getElementById('member-unit').replaceChildren(new Option(t().noUnit, ''), ...active.map((unit) => new Option(unit.name, unit.id)));
+  state.rooms?.unitsChanged();
   document.getElementById('units').replaceChildren(
     ...state.units.map((unit) => {
       const item = document.createElement('li');
@@ -143,6 +146,7 @@ async function init() {
   document.getElementById('language').addEventListener('click', () => {
     setLanguage(language() === 'vi' ? 'en' : 'vi');
     applyTexts();
+    state.rooms?.applyTexts();
     void loadUnits().then(loadUsers);
   });
 
@@ -181,8 +185,10 @@ async function init() {
   document.getElementById('account-form').addEventListener('submit', (event) => void saveAccount(event));
   document.getElementById('account-cancel').addEventListener('click', () => document.getElementById('account-dialog').close());
 
+  state.rooms = mountRoomsAndKeys({ api, units: () => state.units });
   await loadUnits();
   await loadUsers();
+  await state.rooms.load();
 }
 
 void init();

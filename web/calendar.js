@@ -6,6 +6,7 @@ import {
   api,
   button,
   copyToClipboard,
+  dateFieldValue,
   DEFAULT_TIME_ZONE,
   element,
   failureMessage,
@@ -14,6 +15,8 @@ import {
   isOrganiser,
   isoWeekday,
   loadAccount,
+  setDateField,
+  setUpDateFields,
   setUpTexts,
   statusBadges,
   todayIn,
@@ -65,7 +68,7 @@ async function load() {
   writeAddress();
   const text = uiTexts();
   const generation = ++state.generation;
-  document.getElementById('date').value = state.date;
+  setDateField(document.getElementById('date'), state.date);
   for (const control of document.querySelectorAll('button.view')) control.setAttribute('aria-pressed', String(control.dataset.view === state.view));
   document.getElementById('calendar-status').textContent = text.loading;
   document.getElementById('calendar-error').textContent = '';
@@ -212,6 +215,13 @@ function calendarItem(item, date, size) {
   }
   body.title = `${meeting.title} (${formatDate(startDate)} ${item.localStart.slice(11, 16)} – ${formatDate(endDate)} ${item.localEnd.slice(11, 16)})`;
   entry.append(body);
+  // The attendance board of every meeting that takes place, in any mode; the board shows invited people their own row.
+  if (size === 'full' && !['draft', 'cancelled'].includes(meeting.status) && item.status !== 'cancelled') {
+    const attendance = element('a', 'cal-attendance', text.attendanceBoard);
+    const occurrence = meeting.recurring && item.occurrenceId ? `&occurrence=${encodeURIComponent(item.occurrenceId)}` : '';
+    attendance.href = `/attendance.html?meeting=${encodeURIComponent(meeting.id)}${occurrence}`;
+    entry.append(attendance);
+  }
   return entry;
 }
 
@@ -264,6 +274,7 @@ async function init() {
     if (state.feedCreated) document.getElementById('feed-create').textContent = uiTexts().feedRotate;
     if (!document.getElementById('whose-label').hidden) void loadCalendarChoices();
   });
+  setUpDateFields();
 
   for (const control of document.querySelectorAll('button.view')) {
     control.addEventListener('click', () => {
@@ -284,8 +295,9 @@ async function init() {
     void load();
   });
   document.getElementById('date').addEventListener('change', (event) => {
-    if (!event.target.value) return;
-    state.date = event.target.value;
+    const date = dateFieldValue(event.target);
+    if (!date) return;
+    state.date = date;
     void load();
   });
   document.getElementById('whose').addEventListener('change', (event) => {

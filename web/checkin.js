@@ -24,23 +24,40 @@ function show() {
   }
 }
 
+/**
+ * Sends the check-in of the code in the address's fragment. A phone that scans
+ * a new code into a tab already on this page changes only the fragment, a
+ * same-document navigation, so `hashchange` calls this again.
+ */
+async function checkIn() {
+  const code = decodeURIComponent(location.hash.slice(1));
+  if (!code) {
+    // Taking the spent code out of the address also lands here; the last result stays shown.
+    if (!outcome) {
+      outcome = { ok: false, noCode: true };
+      show();
+    }
+    return;
+  }
+  // Without a session, signedIn() goes to the sign-in page, which comes back with the code in the address.
+  if (!(await signedIn())) return;
+  // The code is spent: a reload or a shared screenshot of this page does not reuse it.
+  history.replaceState(null, '', location.pathname);
+  outcome = null;
+  document.getElementById('error').textContent = '';
+  document.getElementById('result').textContent = at().checkinWorking;
+  outcome = await api('/api/v1/attendance/check-in', { method: 'POST', body: JSON.stringify({ code }) });
+  show();
+}
+
 async function init() {
   document.getElementById('language').addEventListener('click', () => {
     setLanguage(language() === 'vi' ? 'en' : 'vi');
     show();
   });
+  window.addEventListener('hashchange', () => void checkIn());
   show();
-  const code = decodeURIComponent(location.hash.slice(1));
-  if (!code) {
-    outcome = { ok: false, noCode: true };
-    return show();
-  }
-  if (!(await signedIn())) return;
-  document.getElementById('result').textContent = at().checkinWorking;
-  outcome = await api('/api/v1/attendance/check-in', { method: 'POST', body: JSON.stringify({ code }) });
-  // The code is spent: a reload or a shared screenshot of this page does not reuse it.
-  history.replaceState(null, '', location.pathname);
-  show();
+  await checkIn();
 }
 
 void init();

@@ -1,12 +1,14 @@
 // The meeting detail page (/meeting.html?id=…): what, when, where, the agenda
 // and participants, the occurrences of a series, status changes (schedule,
-// start, end, postpone, cancel, move or cancel one occurrence), reminders and
-// the change history.
+// start, end, postpone, cancel, move or cancel one occurrence), reminders, the
+// online connections and their cap, and the change history.
 import { mountDocuments } from './documents.js';
+import { mountMeetingMedia } from './meeting-media.js';
 import { errorMessage, language } from './i18n.js';
 import {
   api,
   button,
+  dateFieldValue,
   element,
   failureDetails,
   failureMessage,
@@ -17,6 +19,8 @@ import {
   loadAccount,
   normaliseTimeFields,
   parseTime,
+  setDateField,
+  setUpDateFields,
   setUpTexts,
   statusBadges,
   toInstant,
@@ -33,6 +37,8 @@ const state = {
   roomNames: new Map(),
   /** The dialog's pending action: { kind, occurrence }. */
   dialog: null,
+  /** The online connections panel, for meetings with an online part. */
+  media: null,
 };
 
 const $ = (id) => document.getElementById(id);
@@ -63,6 +69,10 @@ async function load() {
   render();
   // The server decides who may upload; the form is only left out where no upload can succeed.
   mountDocuments($('documents'), meetingId, { agenda: state.meeting.agenda, canUpload: !['cancelled', 'ended'].includes(state.meeting.status) });
+  if (state.meeting.mode !== 'in_person') {
+    $('media-panel').hidden = false;
+    state.media = mountMeetingMedia($('media-panel'), meetingId, { canChange: canChange() && !['cancelled', 'ended'].includes(state.meeting.status) });
+  }
   await loadHistory();
 }
 
@@ -165,6 +175,13 @@ function renderActions() {
     join.href = `/join.html?m=${encodeURIComponent(meeting.id)}`;
     actions.push(join);
   }
+  // Every mode has attendance (in person by QR and the secretary's marks), so the board is linked here for all.
+  if (!['draft', 'cancelled'].includes(status)) {
+    const board = element('a', 'button', text.attendanceBoard);
+    board.id = 'attendance-board';
+    board.href = `/attendance.html?meeting=${encodeURIComponent(meeting.id)}`;
+    actions.push(board);
+  }
   if (canChange()) {
     const add = (id, label, onClick, className = 'secondary') => {
       const control = button(label, className, onClick);
@@ -221,7 +238,7 @@ function renderHistory() {
       item.dataset.kind = change.kind;
       const when = localParts(change.changedAt, zone);
       const occurrence = change.occurrenceId ? state.meeting.occurrences.find((candidate) => candidate.id === change.occurrenceId) : null;
-      const heading = [`${formatDate(when.date)} ${when.time}`, text.changeKinds[change.kind] ?? change.kind, text.actorKinds[change.actor.kind] ?? change.actor.kind, `#${change.sequence}`];
+      const heading = [`${formatDate(when.date)} ${when.time}`, text.changeKinds[change.kind] ?? change.kind, actorLabel(change.actor), `#${change.sequence}`];
       item.append(element('strong', null, heading.join(' · ')));
       if (occurrence) item.append(element('span', 'muted', formatRange(occurrence.recurrenceId, new Date(Date.parse(occurrence.recurrenceId) + Date.parse(occurrence.endsAt) - Date.parse(occurrence.startsAt)).toISOString(), zone)));
       const fields = element('ul', 'change-fields');
@@ -244,6 +261,13 @@ function renderHistory() {
       return item;
     }),
   );
+}
+
+/** Names who made a change: the person's name, the API key's name with its kind, or the kind alone (hop itself, e-office, deleted accounts). */
+function actorLabel(actor) {
+  const kind = uiTexts().actorKinds[actor.kind] ?? actor.kind;
+  if (!actor.name) return kind;
+  return actor.kind === 'user' ? actor.name : `${kind} “${actor.name}”`;
 }
 
 function formatValue(key, value, zone) {
@@ -358,9 +382,9 @@ function openDialog(kind, occurrence = null) {
   const source = occurrence ?? null;
   const start = source ? localParts(source.startsAt, meeting.timeZone) : null;
   const end = source ? localParts(source.endsAt, meeting.timeZone) : null;
-  $('dialog-start-date').value = start?.date ?? '';
+  setDateField($('dialog-start-date'), start?.date ?? '');
   $('dialog-start-time').value = start?.time ?? '';
-  $('dialog-end-date').value = end?.date ?? '';
+  setDateField($('dialog-end-date'), end?.date ?? '');
   $('dialog-end-time').value = end?.time ?? '';
   $('action-dialog').showModal();
 }
@@ -369,7 +393,9 @@ function openDialog(kind, occurrence = null) {
 function dialogTimes() {
   const values = ['dialog-start-date', 'dialog-start-time', 'dialog-end-date', 'dialog-end-time'].map((id) => $(id).value.trim());
   if (values.every((value) => !value)) return null;
+  values[0] = dateFieldValue($('dialog-start-date'));
   values[1] = parseTime(values[1]);
+  values[2] = dateFieldValue($('dialog-end-date'));
   values[3] = parseTime(values[3]);
   if (values.some((value) => !value)) return 'incomplete';
   const zone = state.meeting.timeZone;
@@ -382,7 +408,8 @@ async function confirmDialog(options = {}) {
   const reason = $('dialog-reason').value.trim();
   const times = dialogTimes();
   if (times === 'incomplete' || (kind === 'move' && times === null)) {
-    $('dialog-alert').replaceChildren(document.createTextNode(`${text.needTimes} ${text.invalidTime}`));
+    const badDate = ['dialog-start-date', 'dialog-end-date'].some((id) => dateFieldValue($(id)) === null);
+    $('dialog-alert').replaceChildren(document.createTextNode(badDate ? text.invalidDate : `${text.needTimes} ${text.invalidTime}`));
     return;
   }
 
@@ -473,6 +500,7 @@ async function init() {
     render();
     renderHistory();
     renderReminderPicks();
+    state.media?.render();
   });
   renderReminderPicks();
   for (const radio of document.querySelectorAll('input[name="reminder-mode"]')) radio.addEventListener('change', renderReminderPicks);
@@ -480,6 +508,7 @@ async function init() {
   $('dialog-confirm').addEventListener('click', () => void confirmDialog());
   $('dialog-close').addEventListener('click', () => $('action-dialog').close());
   normaliseTimeFields();
+  setUpDateFields();
 
   if (!meetingId) {
     showAlert(uiTexts().loadFailed);

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { loadMeetingBoard } from '../../lib/domain/attendance/live-board.ts';
 import { loadMeetingAttendance, resolveOccurrence } from '../../lib/domain/attendance/meeting-attendance.ts';
 import { loadMeetingContext, requireAllowed } from '../../lib/domain/meeting-access.ts';
 import { decide } from '../../lib/domain/policy.ts';
@@ -9,8 +10,10 @@ import { httpFunction } from '../../lib/runtime/function.ts';
 /**
  * GET /api/v1/meetings/:id/attendance[?occurrenceId=]: the attendance of one
  * occurrence (the current one by default). The chair, the secretary,
- * organisers of the unit and admins see everyone (`attendance.read-all`); any
- * other participant sees only their own row (`attendance.read-own`).
+ * organisers of the unit and admins see everyone (`attendance.read-all`),
+ * with the raised hands and the refused joins of the live board (`scope`
+ * "all"); any other participant sees only their own row
+ * (`attendance.read-own`, `scope` "own").
  */
 export const handler = httpFunction({
   name: 'attendance-list',
@@ -25,7 +28,7 @@ export const handler = httpFunction({
     const now = deps.now();
     const occurrence = await resolveOccurrence(deps.db, meetingId, query.occurrenceId, now);
     if (decide(principal, 'attendance.read-all', { meeting }).allow) {
-      return { body: await loadMeetingAttendance(deps.db, meetingId, occurrence, now) };
+      return { body: await loadMeetingBoard(deps.db, meetingId, occurrence, now) };
     }
 
     requireAllowed(principal, 'attendance.read-own', { meetingId, meeting });
@@ -36,6 +39,6 @@ export const handler = httpFunction({
       .where('user_id', '=', principal.kind === 'user' ? principal.userId : '')
       .orderBy('position')
       .executeTakeFirstOrThrow();
-    return { body: await loadMeetingAttendance(deps.db, meetingId, occurrence, now, own.id) };
+    return { body: { scope: 'own', ...(await loadMeetingAttendance(deps.db, meetingId, occurrence, now, own.id)) } };
   },
 });

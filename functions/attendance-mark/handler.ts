@@ -1,4 +1,5 @@
 import { markAttendanceRequestSchema } from '../../lib/contract/attendance.ts';
+import type { MeetingStatus, OccurrenceStatus } from '../../lib/adapters/db/schema.ts';
 import { eventSource, newEvent } from '../../lib/contract/events.ts';
 import { appendToOutbox } from '../../lib/adapters/db/outbox.ts';
 import { actorOf, recordAudit, requestMetadata } from '../../lib/domain/audit.ts';
@@ -6,6 +7,7 @@ import { loadMeetingAttendance, resolveOccurrence } from '../../lib/domain/atten
 import { bumpAttendanceVersion } from '../../lib/domain/attendance/tracking.ts';
 import { authorizeMeeting } from '../../lib/domain/meeting-access.ts';
 import { isUuid } from '../../lib/domain/meetings.ts';
+import { normalizeName } from '../../lib/domain/text-search.ts';
 import { HopError } from '../../lib/errors.ts';
 import { httpFunction } from '../../lib/runtime/function.ts';
 
@@ -16,7 +18,10 @@ const name = 'attendance-mark';
  * marks a participant present in person, present online, late, absent (with
  * a required reason) or represented by a delegate (name and position). The
  * mark replaces the previous one of that occurrence; it is audited and emits
- * `attendance.marked`.
+ * `attendance.marked`. As for raised hands, a cancelled meeting or occurrence
+ * is rejected with MEETING_CANCELLED, and a draft or a postponed meeting with
+ * MEETING_STATUS_CONFLICT. An ended meeting may still be marked, so the
+ * secretary can complete the list afterwards.
  */
 export const handler = httpFunction({
   name,
@@ -34,14 +39,19 @@ export const handler = httpFunction({
     const values = {
       status: body.status,
       absence_reason: body.status === 'absent' ? body.absenceReason! : null,
-      delegate_name: body.status === 'delegated' ? body.delegateName! : null,
-      delegate_position: body.status === 'delegated' ? (body.delegatePosition || null) : null,
+      delegate_name: body.status === 'delegated' ? normalizeName(body.delegateName!) : null,
+      delegate_position: body.status === 'delegated' && body.delegatePosition ? normalizeName(body.delegatePosition) : null,
       note: body.note || null,
       marked_by: actorOf(principal).id,
       marked_at: now,
     };
 
     await deps.db.transaction().execute(async (trx) => {
+      // The share lock keeps a cancellation from committing between this check and the mark.
+      const meeting = await trx.selectFrom('meeting').select('status').where('id', '=', meetingId).forShare().executeTakeFirstOrThrow();
+      const occurrenceStatus = await trx.selectFrom('meeting_occurrence').select('status').where('id', '=', occurrence.id).executeTakeFirstOrThrow();
+      requireMarkable(meetingId, meeting.status, { id: occurrence.id, status: occurrenceStatus.status });
+
       const before = await trx
         .selectFrom('attendance_mark')
         .selectAll()
@@ -89,3 +99,10 @@ export const handler = httpFunction({
     return { body: attendance.rows[0] };
   },
 });
+
+/** Throws unless attendance of the occurrence may be marked: the meeting is scheduled, in progress or ended, and the occurrence is not cancelled. */
+function requireMarkable(meetingId: string, status: MeetingStatus, occurrence: { id: string; status: OccurrenceStatus }): void {
+  if (status === 'cancelled') throw new HopError('MEETING_CANCELLED', { details: { meetingId } });
+  if (occurrence.status === 'cancelled') throw new HopError('MEETING_CANCELLED', { details: { meetingId, occurrenceId: occurrence.id } });
+  if (status === 'draft' || status === 'postponed') throw new HopError('MEETING_STATUS_CONFLICT', { details: { meetingId, status, action: 'attendance.mark' } });
+}

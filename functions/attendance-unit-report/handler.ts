@@ -14,11 +14,14 @@ const querySchema = z.object({
   from: z.iso.datetime({ offset: true }),
   to: z.iso.datetime({ offset: true }),
   format: z.enum(['json', 'csv']).default('json'),
+  /** The table of a CSV: by person (the default) or by participating unit. */
+  table: z.enum(['people', 'units']).default('people'),
 });
 
 /**
- * GET /api/v1/attendance/report?unitId=&from=&to=[&format=csv]: attendance of
- * the meetings a unit held in a period, by participating unit and by person.
+ * GET /api/v1/attendance/report?unitId=&from=&to=[&format=csv[&table=people|units]]:
+ * attendance of the meetings a unit held in a period, by participating unit
+ * and by person. A CSV contains one of the two tables.
  * Allowed to admins, organisers of that unit and API keys with
  * `attendance:read` (the policy's `attendance.read-all` for a meeting of the
  * unit without a meeting role); audited.
@@ -43,15 +46,23 @@ export const handler = httpFunction({
         entityType: 'attendance-report',
         entityId: input.unitId,
         before: null,
-        after: { unitId: input.unitId, from: input.from, to: input.to, format: input.format, occurrences: report.occurrences.length },
+        after: {
+          unitId: input.unitId,
+          from: input.from,
+          to: input.to,
+          format: input.format,
+          ...(input.format === 'csv' ? { table: input.table } : {}),
+          occurrences: report.occurrences.length,
+        },
         ...requestMetadata(headers),
       }),
     );
 
     if (input.format === 'csv') {
+      const fileName = `ty-le-tham-du-${input.table === 'units' ? 'theo-don-vi' : 'theo-nguoi'}-${input.from.slice(0, 10)}.csv`;
       return {
-        body: unitReportCsv(report),
-        headers: { 'content-type': 'text/csv; charset=utf-8', 'content-disposition': `attachment; filename="ty-le-tham-du-${input.from.slice(0, 10)}.csv"` },
+        body: unitReportCsv(report, input.table),
+        headers: { 'content-type': 'text/csv; charset=utf-8', 'content-disposition': `attachment; filename="${fileName}"` },
       };
     }
     return { body: report };

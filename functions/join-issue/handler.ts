@@ -1,10 +1,9 @@
 import { SIGNALLING_PATH, joinRequestSchema, type JoinDetails } from '../../lib/contract/meeting.ts';
-import { hashInviteKey } from '../../lib/domain/invite-key.ts';
+import { findJoiningParticipant, requireMeetingOpen, type JoiningParticipant } from '../../lib/domain/joining-participant.ts';
 import { isUuid, toIso } from '../../lib/domain/meetings.ts';
 import { eventSource } from '../../lib/contract/events.ts';
 import { JOIN_TOKEN_TTL_MS, readJoinToken, signJoinToken } from '../../lib/domain/join-token.ts';
 import { ROOM_BITRATE, ROOM_LAYER_BITRATES, provisionRoom, roomRequest } from '../../lib/domain/rooms.ts';
-import { GUEST_EARLY_ENTRY_MS, GUEST_LATE_ENTRY_MS } from '../../lib/domain/policy.ts';
 import { HopError } from '../../lib/errors.ts';
 import { capacityLimits, checkCapacity, recordRefusal } from '../../lib/domain/media-capacity.ts';
 import { httpFunction } from '../../lib/runtime/function.ts';
@@ -34,30 +33,16 @@ export const handler = httpFunction({
     if (!meeting) throw new HopError('MEETING_NOT_FOUND', { details: { meetingId } });
 
     // The invitation key identifies the participant; without one, the signed-in person does.
-    let participants = deps.db.selectFrom('participant').select(['id', 'name', 'role']).where('meeting_id', '=', meetingId);
-    if (body.inviteKey !== undefined) participants = participants.where('invite_key_hash', '=', hashInviteKey(body.inviteKey));
-    else if (principal.kind === 'user') participants = participants.where('user_id', '=', principal.userId);
-    else if (principal.kind === 'anonymous') throw new HopError('AUTH_REQUIRED');
-    else throw new HopError('VALIDATION_FAILED', { details: [{ path: 'inviteKey', message: 'required unless signed in as a participant' }] });
-    const participant = await participants.orderBy('position').executeTakeFirst();
-    if (!participant) {
-      deps.log.info({ fn: name, meetingId, byKey: body.inviteKey !== undefined }, 'join rejected: not a participant');
-      throw new HopError('NOT_INVITED', { details: { meetingId } });
+    let participant: JoiningParticipant;
+    try {
+      participant = await findJoiningParticipant(deps.db, meetingId, body.inviteKey, principal);
+    } catch (error) {
+      if (error instanceof HopError && error.code === 'NOT_INVITED') deps.log.info({ fn: name, meetingId, byKey: body.inviteKey !== undefined }, 'join rejected: not a participant');
+      throw error;
     }
 
     const now = deps.now().getTime();
-    const opens = new Date(meeting.starts_at).getTime() - GUEST_EARLY_ENTRY_MS;
-    const closes = new Date(meeting.ends_at).getTime() + GUEST_LATE_ENTRY_MS;
-    if (participant.role === 'guest' && (now < opens || now > closes)) {
-      throw new HopError('OUTSIDE_GUEST_WINDOW', { details: { meetingId, opensAt: new Date(opens).toISOString() } });
-    }
-
-    if (meeting.status === 'cancelled') throw new HopError('MEETING_CANCELLED', { details: { meetingId } });
-    if (meeting.status === 'ended') throw new HopError('MEETING_ENDED', { details: { meetingId } });
-    // A draft has invited nobody yet, and a postponed meeting waits for a new date.
-    if (meeting.status === 'draft' || meeting.status === 'postponed') {
-      throw new HopError('MEETING_STATUS_CONFLICT', { details: { meetingId, status: meeting.status, action: 'join' } });
-    }
+    requireMeetingOpen(meeting, participant, new Date(now), 'join');
 
     let room = await deps.db.selectFrom('room').selectAll().where('meeting_id', '=', meetingId).executeTakeFirst();
     if (deps.media === null) {

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { text } from './meeting.ts';
 
 /** Attendance events and HTTP bodies. Times are ISO 8601 with offset, in UTC. */
 const instant = z.iso.datetime({ offset: true });
@@ -44,11 +45,13 @@ export const attendanceMarkedDataSchema = z.object({
   markedAt: instant,
 });
 
-const text = (max: number) =>
-  z
-    .string()
-    .transform((value) => value.normalize('NFC').trim())
-    .pipe(z.string().max(max));
+/**
+ * Optional user text checked as every other user text of hop (no control
+ * characters, NFC, trimmed). A blank value counts as absent, so a form may send
+ * an empty field.
+ */
+const optionalText = (max: number, options: { multiline?: boolean } = {}) =>
+  z.preprocess((value) => (typeof value === 'string' && value.trim() === '' ? undefined : value), text(max, options).optional());
 
 /** Body of `PUT /api/v1/meetings/:id/attendance/:participantId`. */
 export const markAttendanceRequestSchema = z
@@ -56,10 +59,11 @@ export const markAttendanceRequestSchema = z
     /** The occurrence; the current one when omitted. */
     occurrenceId: z.uuid().optional(),
     status: attendanceMarkStatusSchema,
-    absenceReason: text(500).optional(),
-    delegateName: text(200).optional(),
-    delegatePosition: text(200).optional(),
-    note: text(1000).optional(),
+    absenceReason: optionalText(500),
+    /** The delegate's name and position; runs of spaces are stored as one, as in directory names. */
+    delegateName: optionalText(200),
+    delegatePosition: optionalText(200),
+    note: optionalText(1000, { multiline: true }),
   })
   .strict()
   .superRefine((body, context) => {

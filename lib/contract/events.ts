@@ -17,6 +17,7 @@ import {
   attendanceLeftDataSchema,
   attendanceMarkedDataSchema,
 } from './attendance.ts';
+import { handLoweredDataSchema, handRaisedDataSchema } from './hands.ts';
 import { topics, type TopicName } from './topics.ts';
 
 /**
@@ -263,6 +264,8 @@ export const eventTypes = {
   'vn.hop.meeting.postponed.v1': { topic: topics.meetings, data: meetingPostponedData },
   'vn.hop.meeting.occurrence.changed.v1': { topic: topics.meetings, data: meetingOccurrenceChangedData },
   'vn.hop.meeting.started.v1': { topic: topics.meetings, data: meetingStartedData },
+  'vn.hop.meeting.hand-raised.v1': { topic: topics.meetings, data: handRaisedDataSchema },
+  'vn.hop.meeting.hand-lowered.v1': { topic: topics.meetings, data: handLoweredDataSchema },
   'vn.hop.reminder.due.v1': { topic: topics.reminders, data: reminderDueData },
   'vn.hop.room.provisioned.v1': { topic: topics.media, data: roomProvisionedData },
   'vn.hop.room.destroyed.v1': { topic: topics.media, data: roomDestroyedData },

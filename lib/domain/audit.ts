@@ -53,10 +53,12 @@ export const auditActions = [
   'attendance.marked',
   'attendance.checked-in',
   'attendance.report-downloaded',
+  'meeting.media-updated',
+  'hand.lowered',
 ] as const;
 export type AuditAction = (typeof auditActions)[number];
 
-export const auditEntityTypes = ['meeting', 'document', 'meeting-room', 'calendar-feed', 'unit', 'user', 'api-key', 'holiday', 'webhook-endpoint', 'webhook-allowed-target', 'notification-delivery', 'attendance', 'attendance-report'] as const;
+export const auditEntityTypes = ['meeting', 'document', 'meeting-room', 'calendar-feed', 'unit', 'user', 'api-key', 'holiday', 'webhook-endpoint', 'webhook-allowed-target', 'notification-delivery', 'attendance', 'attendance-report', 'hand-raise'] as const;
 export type AuditEntityType = (typeof auditEntityTypes)[number];
 
 export const auditActorKinds = ['user', 'api-key', 'system', 'e-office'] as const satisfies readonly AuditActorKind[];

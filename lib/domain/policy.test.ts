@@ -14,6 +14,7 @@ const columns: Action[] = [
   'meeting.update',
   'meeting.join',
   'lobby.admit',
+  'hand.lower',
   'attendance.manage',
   'attendance.read-all',
   'attendance.read-own',
@@ -30,23 +31,23 @@ const columns: Action[] = [
 ];
 
 const expected: Record<string, string> = {
-  //                                       cr rd up jn lb am ar ao dr du rd dm au ak nm rr rm cf
-  'admin, other unit, not invited':       'Y  Y  Y  .  .  .  Y  .  Y  Y  Y  Y  Y  Y  Y  Y  Y  Y',
-  'organiser, own unit, not invited':     'Y  Y  Y  .  .  .  Y  .  Y  Y  Y  .  .  .  .  Y  .  Y',
-  'organiser, other unit':                '.  .  .  .  .  .  .  .  .  .  Y  .  .  .  .  Y  .  Y',
-  'member as chair':                      '.  Y  Y  Y  Y  Y  Y  Y  Y  Y  Y  .  .  .  .  .  .  Y',
-  'member as secretary':                  '.  Y  Y  Y  Y  Y  Y  Y  Y  Y  Y  .  .  .  .  .  .  Y',
-  'member as participant':                '.  Y  .  Y  .  .  .  Y  Y  Y  Y  .  .  .  .  .  .  Y',
-  'member as secretary, draft':           '.  Y  Y  Y  Y  Y  Y  Y  Y  Y  Y  .  .  .  .  .  .  Y',
-  'member as participant, draft':         '.  .  .  .  .  .  .  .  .  .  Y  .  .  .  .  .  .  Y',
-  'member as observer':                   '.  Y  .  Y  .  .  .  Y  Y  .  Y  .  .  .  .  .  .  Y',
-  'member, own unit, not invited':        '.  .  .  .  .  .  .  .  .  .  Y  .  .  .  .  .  .  Y',
-  'member, other unit':                   '.  .  .  .  .  .  .  .  .  .  Y  .  .  .  .  .  .  Y',
-  'guest, invited, during meeting':       '.  Y  .  Y  .  .  .  Y  .  .  .  .  .  .  .  .  .  Y',
-  'guest, invited, next week':            '.  Y  .  .  .  .  .  Y  .  .  .  .  .  .  .  .  .  Y',
-  'guest, not invited':                   '.  .  .  .  .  .  .  .  .  .  .  .  .  .  .  .  .  Y',
-  'API key, meetings and documents read': '.  Y  .  .  .  .  .  .  Y  .  .  .  .  .  .  Y  .  .',
-  'not signed in':                        '.  .  .  .  .  .  .  .  .  .  .  .  .  .  .  .  .  .',
+  //                                       cr rd up jn lb hl am ar ao dr du rd dm au ak nm rr rm cf
+  'admin, other unit, not invited':       'Y  Y  Y  .  .  .  .  Y  .  Y  Y  Y  Y  Y  Y  Y  Y  Y  Y',
+  'organiser, own unit, not invited':     'Y  Y  Y  .  .  .  .  Y  .  Y  Y  Y  .  .  .  .  Y  .  Y',
+  'organiser, other unit':                '.  .  .  .  .  .  .  .  .  .  .  Y  .  .  .  .  Y  .  Y',
+  'member as chair':                      '.  Y  Y  Y  Y  Y  Y  Y  Y  Y  Y  Y  .  .  .  .  .  .  Y',
+  'member as secretary':                  '.  Y  Y  Y  Y  Y  Y  Y  Y  Y  Y  Y  .  .  .  .  .  .  Y',
+  'member as participant':                '.  Y  .  Y  .  .  .  .  Y  Y  Y  Y  .  .  .  .  .  .  Y',
+  'member as secretary, draft':           '.  Y  Y  Y  Y  Y  Y  Y  Y  Y  Y  Y  .  .  .  .  .  .  Y',
+  'member as participant, draft':         '.  .  .  .  .  .  .  .  .  .  .  Y  .  .  .  .  .  .  Y',
+  'member as observer':                   '.  Y  .  Y  .  .  .  .  Y  Y  .  Y  .  .  .  .  .  .  Y',
+  'member, own unit, not invited':        '.  .  .  .  .  .  .  .  .  .  .  Y  .  .  .  .  .  .  Y',
+  'member, other unit':                   '.  .  .  .  .  .  .  .  .  .  .  Y  .  .  .  .  .  .  Y',
+  'guest, invited, during meeting':       '.  Y  .  Y  .  .  .  .  Y  .  .  .  .  .  .  .  .  .  Y',
+  'guest, invited, next week':            '.  Y  .  .  .  .  .  .  Y  .  .  .  .  .  .  .  .  .  Y',
+  'guest, not invited':                   '.  .  .  .  .  .  .  .  .  .  .  .  .  .  .  .  .  .  Y',
+  'API key, meetings and documents read': '.  Y  .  .  .  .  .  .  .  Y  .  .  .  .  .  .  Y  .  .',
+  'not signed in':                        '.  .  .  .  .  .  .  .  .  .  .  .  .  .  .  .  .  .  .',
 };
 
 test('matrix covers every action', () => {

@@ -51,6 +51,7 @@ export const actions = {
   'meeting.update': { scope: 'meetings:write', about: 'change or cancel a meeting, edit its participants' },
   'meeting.join': { scope: null, about: 'get join details for the video room' },
   'lobby.admit': { scope: null, about: 'admit people waiting in the lobby' },
+  'hand.lower': { scope: null, about: "lower a participant's raised hand" },
   'attendance.manage': { scope: 'attendance:write', about: 'mark attendance of anyone in the meeting' },
   'attendance.read-all': { scope: 'attendance:read', about: "see everyone's attendance" },
   'attendance.read-own': { scope: null, about: 'see their own attendance' },
@@ -74,6 +75,7 @@ const meetingActions: Partial<Record<Action, true>> = {
   'meeting.update': true,
   'meeting.join': true,
   'lobby.admit': true,
+  'hand.lower': true,
   'attendance.manage': true,
   'attendance.read-all': true,
   'attendance.read-own': true,
@@ -175,6 +177,7 @@ export function decide(
     }
 
     case 'lobby.admit':
+    case 'hand.lower':
     case 'attendance.manage':
       if (!meeting) return deny('no meeting given');
       if (leads) return allow(`meeting ${meetingRole}`);

@@ -58,13 +58,18 @@ describe('sign-in and unit visibility in the browser', { skip: unavailable ?? fa
     await page.waitForFunction(() => (document.getElementById('unit') as HTMLSelectElement).options.length > 0);
     await page.selectOption('#unit', { label: 'Sở Y tế' });
     await page.fill('input[name=title]', 'Họp chuyên môn Sở Y tế');
-    await page.fill('input[name=date]', new Date(Date.now() + 86_400_000).toISOString().slice(0, 10));
+    // The date is typed day first, as dd/mm/yyyy.
+    const tomorrow = new Date(Date.now() + 86_400_000).toISOString().slice(0, 10);
+    await page.fill('input[name=date]', `${tomorrow.slice(8, 10)}/${tomorrow.slice(5, 7)}/${tomorrow.slice(0, 4)}`);
     await page.fill('input[name=start]', '08:00');
     await page.fill('input[name=end]', '09:00');
     await page.locator('#participants input[name=name]').first().fill('Trần Thị Mai');
     await page.click('#submit');
     await page.waitForSelector('#created:not([hidden])');
     await page.waitForFunction(() => document.getElementById('meetings')?.textContent?.includes('Họp chuyên môn Sở Y tế'));
+    const listed = await hop.request('GET', '/api/v1/meetings');
+    const created = listed.body.meetings.find((meeting: { title: string }) => meeting.title === 'Họp chuyên môn Sở Y tế');
+    assert.equal(created.startsAt, new Date(`${tomorrow}T08:00:00+07:00`).toISOString(), 'the day-first date is read as day, month, year');
   });
 
   it('other unit does not see it', async () => {

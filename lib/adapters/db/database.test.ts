@@ -7,7 +7,7 @@ import { sql } from 'kysely';
 import { requireService, createTestDatabase } from '../../../test/support/services.ts';
 import { migrateToLatest, openDatabase, type DatabaseConfig } from './database.ts';
 
-const expectedTables = ['api_key', 'app_user', 'attendance_check_in', 'attendance_check_in_attempt', 'attendance_connection', 'attendance_interval', 'attendance_mark', 'attendance_version', 'audit_record', 'calendar_feed_token', 'document', 'document_read', 'document_upload', 'document_version', 'holiday', 'local_account', 'media_server', 'media_session', 'meeting', 'meeting_change', 'meeting_invited_unit', 'meeting_occurrence', 'meeting_room', 'membership', 'notification_delivery', 'notification_target', 'outbox', 'participant', 'processed_event', 'reminder', 'room', 'unit', 'unit_reminder_setting', 'web_session', 'webhook_allowed_target', 'webhook_endpoint'];
+const expectedTables = ['api_key', 'app_user', 'attendance_check_in', 'attendance_check_in_attempt', 'attendance_connection', 'attendance_interval', 'attendance_mark', 'attendance_version', 'audit_record', 'calendar_feed_token', 'document', 'document_read', 'document_upload', 'document_version', 'hand_raise', 'holiday', 'local_account', 'media_join_refusal', 'media_server', 'media_session', 'meeting', 'meeting_change', 'meeting_invited_unit', 'meeting_occurrence', 'meeting_room', 'membership', 'notification_delivery', 'notification_target', 'outbox', 'participant', 'processed_event', 'reminder', 'room', 'unit', 'unit_reminder_setting', 'web_session', 'webhook_allowed_target', 'webhook_endpoint'];
 
 async function tablesOf(config: DatabaseConfig): Promise<string[]> {
   const handle = await openDatabase(config);

@@ -640,3 +640,39 @@ export interface MediaServerTable {
   unhealthy_since: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
   last_error: ColumnType<string | null, string | null | undefined, string | null>;
 }
+
+// Join refusals and raised hands (migration 0014_join_refusals_hands). This declaration merges into `Database` above.
+export interface Database {
+  media_join_refusal: MediaJoinRefusalTable;
+  hand_raise: HandRaiseTable;
+}
+
+export type JoinRefusalReason = 'meeting-full' | 'server-full';
+
+/** Joins of one participant in one occurrence refused for one reason: a connection cap was reached. */
+export interface MediaJoinRefusalTable {
+  occurrence_id: string;
+  participant_id: string;
+  reason: JoinRefusalReason;
+  meeting_id: string;
+  participant_name: string;
+  janus_server: string;
+  /** The cap reached at the latest refusal. */
+  max_connections: number;
+  /** Participants connected at the latest refusal. */
+  connected: number;
+  attempts: ColumnType<number, number | undefined, number>;
+  first_refused_at: Timestamp;
+  last_refused_at: Timestamp;
+}
+
+/** The hand of one participant in one occurrence; raised while `lowered_at` is null. */
+export interface HandRaiseTable {
+  occurrence_id: string;
+  participant_id: string;
+  meeting_id: string;
+  raised_at: Timestamp;
+  lowered_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+  /** User id or API key id of the chair or secretary who lowered it; null when the participant did. */
+  lowered_by: ColumnType<string | null, string | null | undefined, string | null>;
+}

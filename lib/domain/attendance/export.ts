@@ -19,7 +19,7 @@ export const statusLabels: Record<AttendanceStatus, { vi: string; en: string }> 
 const roleLabels: Record<AttendanceRow['role'], string> = {
   chair: 'Chủ trì',
   secretary: 'Thư ký',
-  participant: 'Thành phần tham dự',
+  participant: 'Người tham dự',
   observer: 'Người dự thính',
   guest: 'Khách mời',
 };
@@ -29,6 +29,12 @@ const methodLabels: Record<CheckInMethod, string> = {
   qr: 'Mã QR tại phòng họp',
   manual: 'Thư ký điểm danh',
 };
+
+/** Names a check-in method; a mark names who made it, the chair or (by default) the secretary. */
+function methodLabel(method: CheckInMethod, row: AttendanceRow): string {
+  if (method === 'manual' && row.markedByRole === 'chair') return 'Chủ trì điểm danh';
+  return methodLabels[method];
+}
 
 export const reportHeaders = [
   'STT',
@@ -73,7 +79,7 @@ function reportRows(report: MeetingAttendance): Cell[][] {
     local(row.firstJoinAt),
     local(row.lastLeaveAt),
     Math.round(row.onlineSeconds / 60),
-    row.checkInMethods.map((method) => methodLabels[method]).join(', '),
+    row.checkInMethods.map((method) => methodLabel(method, row)).join(', '),
     note(row),
   ]);
 }

@@ -4,7 +4,7 @@
  * secretary's mark, the QR check-in and the online intervals.
  */
 import type { Kysely, Transaction } from 'kysely';
-import type { AttendanceMarkStatus, Database, ParticipantTable } from '../../adapters/db/schema.ts';
+import type { AttendanceMarkStatus, Database, MeetingStatus, ParticipantTable } from '../../adapters/db/schema.ts';
 import { HopError } from '../../errors.ts';
 import { intervalSeconds } from './intervals.ts';
 
@@ -12,6 +12,7 @@ type Db = Kysely<Database> | Transaction<Database>;
 
 /** The status a report shows: the secretary's mark, else what was recorded, else `missing`. */
 export type AttendanceStatus = AttendanceMarkStatus | 'missing';
+/** Source that recorded a participant present: online, the room's QR code, or a mark by the chair or the secretary (`manual`). */
 export type CheckInMethod = 'online' | 'qr' | 'manual';
 
 export interface AttendanceRow {
@@ -33,6 +34,8 @@ export interface AttendanceRow {
   absenceReason: string | null;
   delegate: { name: string; position: string | null } | null;
   markedAt: string | null;
+  /** The meeting role of the person who made the mark, or null when there is no mark or an API key made it. */
+  markedByRole: 'chair' | 'secretary' | null;
   intervals: { startedAt: string; endedAt: string | null; status: string }[];
 }
 
@@ -43,7 +46,7 @@ export interface RefusedCheckIn {
 }
 
 export interface MeetingAttendance {
-  meeting: { id: string; title: string; timeZone: string; unitId: string | null };
+  meeting: { id: string; title: string; timeZone: string; unitId: string | null; status: MeetingStatus };
   occurrence: { id: string; startsAt: string; endsAt: string };
   rows: AttendanceRow[];
   summary: { invited: number; present: number; online: number; inRoom: number; missing: number; rate: number };
@@ -80,7 +83,7 @@ export async function loadMeetingAttendance(
   now: Date,
   onlyParticipantId?: string,
 ): Promise<MeetingAttendance> {
-  const meeting = await db.selectFrom('meeting').select(['id', 'title', 'time_zone', 'unit_id']).where('id', '=', meetingId).executeTakeFirstOrThrow();
+  const meeting = await db.selectFrom('meeting').select(['id', 'title', 'time_zone', 'unit_id', 'status']).where('id', '=', meetingId).executeTakeFirstOrThrow();
   let participantQuery = db
     .selectFrom('participant')
     .select(['id', 'name', 'role', 'user_id', 'invited_unit_id'])
@@ -118,6 +121,8 @@ export async function loadMeetingAttendance(
     db.selectFrom('attendance_version').select('version').where('meeting_id', '=', meetingId).executeTakeFirst(),
   ]);
 
+  const markerRoles = await loadMarkerRoles(db, meetingId, marks.map((mark) => mark.marked_by));
+
   const rows = participants.map((participant): AttendanceRow => {
     const membership =
       memberships.find((m) => m.user_id === participant.user_id && m.unit_id === participant.invited_unit_id) ??
@@ -131,7 +136,7 @@ export async function loadMeetingAttendance(
     const methods: CheckInMethod[] = [];
     if (own.length > 0) methods.push('online');
     if (checkIn) methods.push('qr');
-    if (mark && mark.status !== 'absent' && methods.length === 0) methods.push('manual');
+    if (mark && mark.status !== 'absent') methods.push('manual');
 
     let status: AttendanceStatus = 'missing';
     if (mark) status = mark.status;
@@ -159,6 +164,7 @@ export async function loadMeetingAttendance(
       absenceReason: mark?.absence_reason ?? null,
       delegate: mark?.status === 'delegated' && mark.delegate_name ? { name: mark.delegate_name, position: mark.delegate_position } : null,
       markedAt: mark ? new Date(mark.marked_at).toISOString() : null,
+      markedByRole: mark ? (markerRoles.get(mark.marked_by) ?? null) : null,
       intervals: own.map((i) => ({
         startedAt: new Date(i.started_at).toISOString(),
         endedAt: i.ended_at ? new Date(i.ended_at).toISOString() : null,
@@ -169,7 +175,7 @@ export async function loadMeetingAttendance(
 
   const present = rows.filter((row) => presentStatuses.has(row.status)).length;
   return {
-    meeting: { id: meeting.id, title: meeting.title, timeZone: meeting.time_zone, unitId: meeting.unit_id },
+    meeting: { id: meeting.id, title: meeting.title, timeZone: meeting.time_zone, unitId: meeting.unit_id, status: meeting.status },
     occurrence: { id: occurrence.id, startsAt: new Date(occurrence.starts_at).toISOString(), endsAt: new Date(occurrence.ends_at).toISOString() },
     rows,
     summary: {
@@ -183,4 +189,27 @@ export async function loadMeetingAttendance(
     refusedCheckIns: attempts.map((a) => ({ userName: a.user_name, code: a.code, attemptedAt: new Date(a.attempted_at).toISOString() })),
     version: version ? Number(version.version) : 0,
   };
+}
+
+/**
+ * Maps the user ids that made marks to their role in the meeting: `chair`
+ * when one of their participant rows is the chair's, else `secretary`. Ids of
+ * API keys and of people without either role are left out.
+ */
+async function loadMarkerRoles(db: Db, meetingId: string, markedBy: string[]): Promise<Map<string, 'chair' | 'secretary'>> {
+  const roles = new Map<string, 'chair' | 'secretary'>();
+  const ids = [...new Set(markedBy)].filter((id) => /^[0-9a-f-]{36}$/i.test(id));
+  if (ids.length === 0) return roles;
+  const leads = await db
+    .selectFrom('participant')
+    .select(['user_id', 'role'])
+    .where('meeting_id', '=', meetingId)
+    .where('user_id', 'in', ids)
+    .where('role', 'in', ['chair', 'secretary'])
+    .execute();
+  for (const lead of leads) {
+    if (lead.user_id === null) continue;
+    if (lead.role === 'chair' || !roles.has(lead.user_id)) roles.set(lead.user_id, lead.role as 'chair' | 'secretary');
+  }
+  return roles;
 }

@@ -84,16 +84,31 @@ export async function buildUnitReport(db: Kysely<Database>, unitId: string, from
   };
 }
 
-/** Returns the per-person table as CSV with a BOM, Vietnamese headers. */
-export function unitReportCsv(report: UnitReport): string {
+export type UnitReportTable = 'people' | 'units';
+
+/**
+ * Returns one table of the report as CSV: UTF-8 with a BOM, CRLF line ends
+ * and Vietnamese headers. `people` is the table by person, `units` the table
+ * by participating unit. Rates are written with a decimal comma ("16,7"), as
+ * Vietnamese text writes them.
+ * NOTE: a spreadsheet set to a decimal point reads such a rate as text.
+ */
+export function unitReportCsv(report: UnitReport, table: UnitReportTable = 'people'): string {
   const field = (value: string | number | null) => {
     const text = value === null ? '' : String(value);
     const safe = /^[=+\-@]/.test(text) ? `'${text}` : text;
     return /[",\r\n]/.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe;
   };
-  const lines = [
-    ['Họ và tên', 'Đơn vị', 'Số buổi được mời', 'Số buổi có mặt', 'Số buổi vắng', 'Tỷ lệ tham dự (%)'].join(','),
-    ...report.byPerson.map((p) => [p.name, p.unit, p.invited, p.present, p.missed, p.rate].map(field).join(',')),
-  ];
+  const decimalComma = (value: number) => String(value).replace('.', ',');
+  const lines =
+    table === 'units'
+      ? [
+          ['Đơn vị', 'Số lượt được mời', 'Số lượt có mặt', 'Tỷ lệ tham dự (%)'].join(','),
+          ...report.byUnit.map((u) => [u.unit, u.invited, u.present, decimalComma(u.rate)].map(field).join(',')),
+        ]
+      : [
+          ['Họ và tên', 'Đơn vị', 'Số buổi được mời', 'Số buổi có mặt', 'Số buổi vắng', 'Tỷ lệ tham dự (%)'].join(','),
+          ...report.byPerson.map((p) => [p.name, p.unit, p.invited, p.present, p.missed, decimalComma(p.rate)].map(field).join(',')),
+        ];
   return `\uFEFF${lines.join('\r\n')}\r\n`;
 }

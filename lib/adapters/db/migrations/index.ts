@@ -12,6 +12,7 @@ import * as documents from './0010_documents.ts';
 import * as attendance from './0011_attendance.ts';
 import * as mediaPlacement from './0012_media_placement.ts';
 import * as calendarIndex from './0013_calendar_index.ts';
+import * as joinRefusalsHands from './0014_join_refusals_hands.ts';
 
 /**
  * The ordered migration list. Migrations are imported statically rather than
@@ -32,4 +33,5 @@ export const migrations: Record<string, Migration> = {
   '0011_attendance': attendance,
   '0012_media_placement': mediaPlacement,
   '0013_calendar_index': calendarIndex,
+  '0014_join_refusals_hands': joinRefusalsHands,
 };
