@@ -3,14 +3,18 @@
  * (test/support/netns.ts). Browser A (the hall) runs in the Janus namespace,
  * unshaped, and publishes camera and microphone. Browser B (a commune) joins
  * from the browser namespace, whose veth pair is limited with tc tbf and loses
- * UDP packets at random through iptables `statistic`.
+ * UDP packets at random through iptables `statistic`. B's pages, API calls
+ * and signalling cross the shaped veth too, so the join page's link probes
+ * measure the link under test.
  *
  * For each link (2 Mbit/s, 500, 250, 120 kbit/s) and loss (0, 5, 10 %) it
- * records four figures at B. The join time runs from page load to the first
- * audio bytes from A. Audio is the seconds of real audio received from A per
+ * records five figures at B. The join time runs from page load, over the
+ * shaped link and including the page's link probe, to the first audio bytes
+ * from A. Audio is the seconds of real audio received from A per
  * minute: samples played minus concealed samples, from Chrome's inbound-rtp
  * statistics. The video layer is named by the decoded frame height, sampled
- * every second. Freezes are inbound-rtp `freezeCount`. Each cell measures BENCH_CELL_SECONDS
+ * every second. Freezes are inbound-rtp `freezeCount`. The link estimate is
+ * the join page's own, at the end of the cell. Each cell measures BENCH_CELL_SECONDS
  * (default 20 s, not a full minute, so the table runs in about 8 minutes on
  * 2 cores); audio is scaled to seconds per minute.
  *
@@ -33,6 +37,12 @@ const SUBSCRIBERS = Number(process.env.BENCH_SUBSCRIBERS ?? 6);
 const RATES = ['2mbit', '500kbit', '250kbit', '120kbit'];
 const LOSSES = [0, 5, 10];
 const AUDIO_SAMPLE_RATE = 48_000;
+/**
+ * Time a join may take, in milliseconds. Each page opens in a fresh browser
+ * context, so it first loads about 330 kB of scripts over the shaped link:
+ * about 23 s at 120 kbit/s.
+ */
+const JOIN_TIMEOUT_MS = 90_000;
 
 interface Stats {
   audioBytes: number;
@@ -45,6 +55,7 @@ interface Stats {
 
 interface Hooks {
   state: string;
+  link: { kbps: number | null; source: string | null };
   recovery: { iceRestarts: number; freshJoins: number };
   layers(): { level: string; frameHeight: number | null; substream: number | null }[];
   mediaStats(): Promise<{ stats: Stats | null }[]>;
@@ -98,7 +109,7 @@ export async function weakLinksBench(): Promise<BenchResult> {
   const rows: BenchResult['rows'] = [];
   const notes: string[] = [];
   try {
-    rig = await createMediaRig({ serverName: 'janus-bench' });
+    rig = await createMediaRig({ serverName: 'janus-bench', gatewayAcrossVeth: true });
     hop = await startTestPlatform({ DATABASE_URL: database.url, JANUS_URL: `janus-bench=${rig.janusUrlForServer}`, HOP_MEDIA: 'auto' });
     await rig.connectGateway(hop.platform.port);
     const created = await hop.request(
@@ -132,7 +143,8 @@ export async function weakLinksBench(): Promise<BenchResult> {
     const joinCommune = async (timeoutMs: number): Promise<{ page: Page; joinSeconds: number | null }> => {
       const page = await communeBrowser.newPage();
       const started = Date.now();
-      await page.goto(`${rig!.browserGatewayUrl}${communePath}`);
+      // Page load over the shaped link counts in the join time, so the wait below covers it.
+      await page.goto(`${rig!.browserGatewayUrl}${communePath}`, { waitUntil: 'commit', timeout: timeoutMs });
       try {
         await waitFor('first audio bytes', async () => ((await statsOf(page))?.audioBytes ?? 0) > 0 || undefined, { timeoutMs, intervalMs: 200 });
         return { page, joinSeconds: (Date.now() - started) / 1000 };
@@ -146,10 +158,10 @@ export async function weakLinksBench(): Promise<BenchResult> {
       for (const loss of LOSSES) {
         await rig.shape({ rate, burst: '16kb', latency: '300ms' });
         await rig.setLoss(loss);
-        const { page, joinSeconds } = await joinCommune(45_000);
+        const { page, joinSeconds } = await joinCommune(JOIN_TIMEOUT_MS);
         const label = `${rate.replace('mbit', ' Mbit/s').replace('kbit', ' kbit/s')}, ${loss} % loss`;
         if (joinSeconds === null) {
-          rows.push({ metric: label, value: 'did not join within 45 s' });
+          rows.push({ metric: label, value: `did not join within ${JOIN_TIMEOUT_MS / 1000} s` });
           await page.close();
           continue;
         }
@@ -162,6 +174,7 @@ export async function weakLinksBench(): Promise<BenchResult> {
           layers.push(layerOf((await statsOf(page))?.frameHeight ?? null));
         }
         const last = await statsOf(page);
+        const link = await page.evaluate(() => (window as unknown as HookedWindow).hop!.link);
         await page.close();
         if (!first || !last) {
           rows.push({ metric: label, value: 'no statistics' });
@@ -180,7 +193,7 @@ export async function weakLinksBench(): Promise<BenchResult> {
         }
         rows.push({
           metric: label,
-          value: `join ${joinSeconds.toFixed(1)} s; audio ${audioPerMinute.toFixed(1)} s/min; video ${layerSummary(layers)}; ${last.freezes - first.freezes} freezes`,
+          value: `join ${joinSeconds.toFixed(1)} s; audio ${audioPerMinute.toFixed(1)} s/min; video ${layerSummary(layers)}; ${last.freezes - first.freezes} freezes; link estimate ${link.kbps === null ? 'none' : `${Math.round(link.kbps)} kbit/s (${link.source})`}`,
           target,
           met,
         });
@@ -190,7 +203,7 @@ export async function weakLinksBench(): Promise<BenchResult> {
 
     // Return to the high layer.
     await rig.shape({ rate: '250kbit', burst: '16kb', latency: '300ms' });
-    const { page: recovering } = await joinCommune(45_000);
+    const { page: recovering } = await joinCommune(JOIN_TIMEOUT_MS);
     await sleep(20_000);
     const before = recovering.evaluate(() => (window as unknown as HookedWindow).hop!.layers()[0]);
     await rig.shape({ rate: '2mbit', burst: '32kb', latency: '300ms' });
@@ -270,6 +283,8 @@ export async function weakLinksBench(): Promise<BenchResult> {
     for (const page of watchers) await page.evaluate(() => (window as unknown as HookedWindow).hop!.capLevel('low'));
     await sleep(8000);
     const manyLow = await measureWindow(15);
+    const lowHeights = await Promise.all(watchers.map(async (page) => layerOf((await statsOf(page))?.frameHeight ?? null)));
+    const freshJoins = await Promise.all(watchers.map((page) => page.evaluate(() => (window as unknown as HookedWindow).hop!.recovery.freshJoins)));
     const perStream = (run: { cpuPercent: number; kbps: number }) => ({
       cpuPercent: (run.cpuPercent - idle.cpuPercent) / SUBSCRIBERS,
       kbps: (run.kbps - idle.kbps) / SUBSCRIBERS,
@@ -280,8 +295,8 @@ export async function weakLinksBench(): Promise<BenchResult> {
     rows.push({ metric: 'bytes Janus sent to the browser namespace (same three runs)', value: `${Math.round(idle.kbps)} / ${Math.round(many.kbps)} / ${Math.round(manyLow.kbps)} kbit/s` });
     rows.push({ metric: 'estimate per forwarded HD stream (720p video + audio)', value: `${high.cpuPercent.toFixed(2)} % of one core, ${Math.round(high.kbps)} kbit/s` });
     rows.push({ metric: 'estimate per forwarded low-layer stream (180p video + audio)', value: `${low.cpuPercent.toFixed(2)} % of one core, ${Math.round(low.kbps)} kbit/s` });
-    notes.push(`Layers decoded by the ${SUBSCRIBERS} watch-only subscribers during the high run: ${heights.join(', ')}.`);
-    notes.push(`Each cell: join, 5 s to settle, then ${CELL_SECONDS} s measured; audio scaled to seconds per minute. Links are tc tbf (burst 16 kB, latency 300 ms) on both veth ends; loss drops UDP at random on arrival at each end; no added delay.`);
+    notes.push(`Layers decoded by the ${SUBSCRIBERS} watch-only subscribers during the high run: ${heights.join(', ')}; during the low run: ${lowHeights.join(', ')}. Their fresh joins: ${freshJoins.join(', ')}.`);
+    notes.push(`Each cell: join, 5 s to settle, then ${CELL_SECONDS} s measured; audio scaled to seconds per minute. Links are tc tbf (burst 16 kB, latency 300 ms) on both veth ends; loss drops UDP at random on arrival at each end (the commune's HTTP and signalling are shaped but lose nothing); no added delay.`);
     for (const page of watchers) await page.close();
   } finally {
     for (const browser of browsers) await browser.close().catch(() => undefined);

@@ -2,11 +2,16 @@
 //
 // Janus forwards one simulcast layer (substream) and a number of temporal
 // layers to each subscriber, and leaves the choice to the application. The
-// join page samples each subscription's statistics and moves one level down
-// the ladder below when the link cannot carry it, and one level up after the
-// link has been good for a while. The lowest level pauses the video of that
-// feed, so its audio keeps the link to itself. The module has no DOM code,
-// so node:test runs it too (web/join-quality.test.ts).
+// join page keeps one estimate of its link's download capacity, in kbit/s.
+// Two kinds of measurement set it. A probe (web/link-probe.js) is a short
+// download from the gateway, before joining and whenever a higher level might
+// fit. The other is the rate the subscriptions received while congestion
+// made them step down. Each subscription is capped at the highest level whose
+// bitrate (the room's layer cap plus audio, plus headroom) fits its share of
+// that estimate, so audio always keeps room. Below the cap the page moves one
+// level down when a subscription's statistics turn bad, and back up after a
+// good hold. The lowest level pauses the video of that feed. The module has
+// no DOM code, so node:test runs it too (web/join-quality.test.ts).
 
 /** Subscription levels, lowest first. `send: false` stops the video of the feed at Janus. */
 export const LEVELS = [
@@ -43,19 +48,94 @@ export const POLICY = {
   badSamplesToStepDown: 2,
   /** Time the lowest video level must stay bad before the video of the feed is paused, in milliseconds. */
   pauseVideoAfterMs: 8000,
+
+  /**
+   * Share of the link kept free on top of a level's bitrate before the page
+   * moves up to that level: the level needs (video + audio) × (1 + headroom).
+   */
+  headroom: 0.25,
+  /**
+   * Smaller headroom a level may keep before the estimate moves the
+   * subscription down, so that an estimate close to a threshold does not
+   * flip the level at every measurement.
+   */
+  keepHeadroom: 0.1,
+  /**
+   * Audio of one subscription on the link, in kbit/s: Opus with RTP, SRTP,
+   * UDP and IPv4 headers. Chromium 156 received about 49 kbit/s in the media rig.
+   */
+  audioKbps: 50,
+  /**
+   * Share of the low layer's bitrate that its temporal base layer (level
+   * low-t0) takes. Chromium 156's fake camera sent about half of it.
+   */
+  baseTemporalShare: 0.5,
+  /**
+   * Share of a subscription's usual rate on its level below which the link,
+   * not the sender, limits what arrives. Only such a step down measures the
+   * link: 10 % random loss, a queue on the uplink or a paused video keep the
+   * rate above it.
+   */
+  limitedShare: 0.7,
+  /**
+   * Minimum time between probes while the video is on, in milliseconds. A
+   * probe lasts about a second, so a link that recovers is measured within
+   * about 9 s. The subscription then moves straight to the level it allows.
+   */
+  probeIntervalMs: 8000,
+  /**
+   * Minimum time between probes while the estimate keeps the video paused,
+   * in milliseconds. A probe fills the link for about a second, which costs
+   * audio on the weakest links.
+   */
+  pausedProbeIntervalMs: 30_000,
+  /**
+   * Time after a probe during which the statistics still show its load, in
+   * milliseconds: freezes and round-trip times arrive a round or two late.
+   */
+  probeSettleMs: 4000,
 };
 
+const isKbps = (value) => typeof value === 'number' && Number.isFinite(value) && value >= 0;
+
 /**
- * Returns the level a subscription starts on, from the download throughput
- * the connection check measured (kbit/s), or medium when there is none.
+ * Returns the bitrate a subscription on `level` needs on the link, in kbit/s:
+ * its video from the room's layer caps (`layers` in bit/s, as the join
+ * details carry them) plus its audio.
  */
-export function initialLevel(downloadKbps) {
-  if (typeof downloadKbps !== 'number' || !Number.isFinite(downloadKbps)) return LEVEL.medium;
-  if (downloadKbps >= 1500) return LEVEL.high;
-  if (downloadKbps >= 600) return LEVEL.medium;
-  if (downloadKbps >= 250) return LEVEL.low;
-  if (downloadKbps >= 150) return LEVEL.lowT0;
+export function levelKbps(level, layers) {
+  const video = {
+    [LEVEL.off]: 0,
+    [LEVEL.lowT0]: layers.low * POLICY.baseTemporalShare,
+    [LEVEL.low]: layers.low,
+    [LEVEL.medium]: layers.medium,
+    [LEVEL.high]: layers.high,
+  }[level];
+  return video / 1000 + POLICY.audioKbps;
+}
+
+/**
+ * Returns the highest level whose bitrate, with `headroom` on top, fits one
+ * subscription's share of a link of `linkKbps`, which `feeds` subscriptions
+ * share equally. It returns `off` when even the lowest video level does not
+ * fit, and `high` when the link is not measured.
+ */
+export function fittingLevel(linkKbps, layers, feeds = 1, headroom = POLICY.headroom) {
+  if (!isKbps(linkKbps)) return LEVEL.high;
+  const share = linkKbps / Math.max(1, feeds);
+  for (let level = LEVEL.high; level > LEVEL.off; level--) {
+    if (levelKbps(level, layers) * (1 + headroom) <= share) return level;
+  }
   return LEVEL.off;
+}
+
+/**
+ * Returns the level a new subscription starts on: the fitting level of the
+ * measured link, or low when nothing is measured, so that the first seconds
+ * cost little while the statistics show what the link carries.
+ */
+export function initialLevel(linkKbps, layers, feeds = 1) {
+  return isKbps(linkKbps) ? fittingLevel(linkKbps, layers, feeds) : LEVEL.low;
 }
 
 /** Creates the layer state of one subscription. `maxLevel` drops to `off` in audio-only mode. */
@@ -70,6 +150,30 @@ export function createLayerState(level, now, maxLevel = LEVEL.high) {
     badSince: null,
     minRtt: Infinity,
     quality: 'good',
+    /** Rate received in good rounds on `usual.level`, kbit/s (a moving average), or null. */
+    usual: null,
+  };
+}
+
+/**
+ * Creates the page's estimate of its link's download capacity. `kbps` is a
+ * measurement taken before joining, or null when there is none.
+ */
+export function createLinkEstimate(kbps, now) {
+  const measured = isKbps(kbps);
+  return {
+    /** Download capacity in kbit/s, or null before the first measurement. */
+    kbps: measured ? kbps : null,
+    /** What set `kbps` last: probe, congestion or received. */
+    source: measured ? 'probe' : null,
+    /** When a probe last measured the link (ms), or -Infinity. */
+    probedAt: measured ? now : -Infinity,
+    /** When the last probe started and ended, successful or not (ms). */
+    probeStartedAt: measured ? now : -Infinity,
+    probeEndedAt: -Infinity,
+    probing: false,
+    /** What every subscription received together in the last round, kbit/s. */
+    lastRound: { receivedKbps: 0 },
   };
 }
 
@@ -91,36 +195,156 @@ export function rateSample(state, sample) {
 /**
  * Updates the state with one sample taken at `now` (milliseconds) and returns
  * the level the subscription should be on; the caller applies a change.
+ * `limit` is what the link estimate allows: `level`, the highest level that
+ * fits, and `keepLevel`, the highest the subscription may stay on (see
+ * POLICY.keepHeadroom), and `probedAt`, when a probe last measured the link.
+ * With `limit.duringProbe` a poor sample neither counts as bad nor steps
+ * down, because the probe filled the link on purpose.
  */
-export function nextLevel(state, sample, now) {
+export function nextLevel(state, sample, now, limit = { level: LEVEL.high, keepLevel: LEVEL.high, probedAt: -Infinity }) {
   const quality = rateSample(state, sample);
   state.quality = quality;
   const severe = (sample.loss ?? 0) >= POLICY.severeLoss;
 
-  if (quality === 'poor') {
+  if (quality === 'poor' && !limit.duringProbe) {
     state.badSamples += 1;
     state.badSince ??= now;
-  } else {
+  } else if (quality !== 'poor') {
     state.badSamples = 0;
     state.badSince = null;
   }
 
+  // The estimate fell below what this level needs.
+  if (state.level > limit.keepLevel) return moveTo(state, limit.keepLevel, now);
+
   // Step down.
-  if (quality === 'poor' && (severe || state.badSamples >= POLICY.badSamplesToStepDown)) {
+  if (quality === 'poor' && !limit.duringProbe && (severe || state.badSamples >= POLICY.badSamplesToStepDown)) {
     if (state.level > LEVEL.lowT0) return moveTo(state, state.level - 1, now);
     // The lowest video level does not hold either: pause the video, keep the audio.
     if (state.level === LEVEL.lowT0 && now - state.badSince >= POLICY.pauseVideoAfterMs) return moveTo(state, LEVEL.off, now);
     return state.level;
   }
 
-  // Step up after a good hold.
+  // Step up after a good hold. A probe taken since the last change measured
+  // the link as it is now, so the subscription moves straight to the level
+  // it allows. Without such a probe it moves one level at a time.
+  const ceiling = Math.min(state.maxLevel, limit.level);
   const hold = state.level < LEVEL.low ? POLICY.cheapUpHoldMs : state.upHoldMs;
-  if (quality === 'good' && state.level < state.maxLevel && now - state.changedAt >= hold) {
-    return moveTo(state, state.level + 1, now);
+  if (quality === 'good' && state.level < ceiling && now - state.changedAt >= hold) {
+    return moveTo(state, limit.probedAt > state.changedAt ? ceiling : state.level + 1, now);
   }
   // A level that held long after its try up resets the hold.
   if (quality === 'good' && now - state.changedAt >= 30_000) state.upHoldMs = POLICY.upHoldMs;
   return state.level;
+}
+
+/**
+ * Returns the rate a subscription usually receives on its level, in kbit/s:
+ * the average of its good rounds there, or the level's bitrate before any.
+ */
+function usualKbps(state, layers) {
+  return state.usual?.level === state.level ? state.usual.kbps : levelKbps(state.level, layers);
+}
+
+/** Adds a good round's received rate to the subscription's usual rate on its level. */
+function noteUsualKbps(state, receivedKbps) {
+  if (state.usual?.level !== state.level) state.usual = { level: state.level, kbps: receivedKbps };
+  else state.usual.kbps = 0.7 * state.usual.kbps + 0.3 * receivedKbps;
+}
+
+/** Returns what the link estimate allows a subscription, as `nextLevel` takes it. */
+export function linkLimit(link, layers, feeds) {
+  return {
+    level: fittingLevel(link.kbps, layers, feeds, POLICY.headroom),
+    keepLevel: fittingLevel(link.kbps, layers, feeds, POLICY.keepHeadroom),
+    probedAt: link.probedAt,
+  };
+}
+
+/**
+ * Runs one sampling round over every subscription of the page and returns
+ * the level each should be on, in the order given, and whether a probe of
+ * the link is due. `subscriptions` is a list of { state, sample }, where
+ * `sample.receivedKbps` is what that subscription received since the last
+ * round (audio and video with packet headers), or null when unknown.
+ *
+ * When congestion makes a subscription step down while it received well
+ * below its usual rate (POLICY.limitedShare), the link carried no more than
+ * what the subscriptions received in that round, so the estimate falls to
+ * that rate. The round before it may straddle the moment the link got
+ * slower, so it does not count. Rounds in which nothing arrived are no
+ * measurement (the link is cut, not slow). A round without congestion raises
+ * the estimate to the received rate when that is higher.
+ */
+export function planRound(link, subscriptions, layers, now) {
+  const feeds = subscriptions.length;
+  // A round that overlaps a probe or its aftermath measures the probe's load, not the link.
+  const duringProbe = link.probing || now - link.probeEndedAt < POLICY.probeSettleMs;
+  const limit = { ...linkLimit(link, layers, feeds), duringProbe };
+  let congested = false;
+  for (const { state, sample } of subscriptions) {
+    const before = state.level;
+    const usual = usualKbps(state, layers);
+    nextLevel(state, sample, now, limit);
+    const received = isKbps(sample.receivedKbps) ? sample.receivedKbps : null;
+    if (duringProbe || received === null) continue;
+    if (state.level < before && state.quality === 'poor' && received < POLICY.limitedShare * usual) congested = true;
+    if (state.level === before && state.quality === 'good') noteUsualKbps(state, received);
+  }
+
+  const receivedKbps = subscriptions.reduce((sum, { sample }) => sum + (isKbps(sample.receivedKbps) ? sample.receivedKbps : 0), 0);
+  link.lastRound = { receivedKbps };
+  if (congested && receivedKbps > 0) {
+    if (link.kbps === null || receivedKbps < link.kbps) {
+      link.kbps = receivedKbps;
+      link.source = 'congestion';
+      const lowered = linkLimit(link, layers, feeds);
+      for (const { state } of subscriptions) if (state.level > lowered.keepLevel) moveTo(state, lowered.keepLevel, now);
+    }
+  } else if (!congested && link.kbps !== null && receivedKbps > link.kbps) {
+    link.kbps = receivedKbps;
+    link.source = 'received';
+  }
+
+  return { levels: subscriptions.map(({ state }) => state.level), probe: probeDue(link, subscriptions, layers, now) };
+}
+
+/**
+ * Returns whether the page should probe the link now. A probe is due when
+ * some subscription has held good on the highest level the estimate allows,
+ * a higher level exists for it, and the last probe is old enough
+ * (POLICY.probeIntervalMs, or pausedProbeIntervalMs while the estimate keeps
+ * the video paused). Without an estimate the statistics alone move the
+ * levels, so no probe is due.
+ */
+export function probeDue(link, subscriptions, layers, now) {
+  if (link.probing || link.kbps === null) return false;
+  const cap = fittingLevel(link.kbps, layers, subscriptions.length);
+  const interval = cap === LEVEL.off ? POLICY.pausedProbeIntervalMs : POLICY.probeIntervalMs;
+  if (now - link.probeStartedAt < interval) return false;
+  return subscriptions.some(
+    ({ state }) => state.level >= cap && state.level < state.maxLevel && state.quality === 'good' && now - state.changedAt >= POLICY.upHoldMs,
+  );
+}
+
+/** Marks a probe as started at `now`. */
+export function startProbe(link, now) {
+  link.probing = true;
+  link.probeStartedAt = now;
+}
+
+/**
+ * Records a probe's result: `probeKbps`, the download throughput the probe
+ * measured (null when it failed), competed with the media the subscriptions
+ * received during the probe (`mediaKbps`), so the link carries about both.
+ */
+export function finishProbe(link, probeKbps, mediaKbps, now) {
+  link.probing = false;
+  link.probeEndedAt = now;
+  if (!isKbps(probeKbps)) return;
+  link.kbps = probeKbps + (isKbps(mediaKbps) ? mediaKbps : 0);
+  link.source = 'probe';
+  link.probedAt = now;
 }
 
 /** Caps the state at `maxLevel` (audio-only mode sets `off`) and returns the level to apply. */

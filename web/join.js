@@ -4,11 +4,30 @@
 // publisher (microphone, and camera in three simulcast layers), subscribes to
 // every other publisher with one subscriber handle each, and shows one tile
 // per person. Each subscription follows the link: join-quality.js picks its
-// layer. A dropped connection is restarted (ICE restart first, then a fresh
-// join). Tests and tools read the page through window.hop (see the end of the file).
+// layer from the measured link and the statistics. A dropped connection is
+// restarted (ICE restart first, then a fresh join). Tests and tools read the
+// page through window.hop (see the end of the file).
 import 'webrtc-adapter';
 import Janus from 'janus-gateway';
-import { LEVEL, LEVELS, POLICY, createLayerState, initialLevel, nextLevel, rateLink, setMaxLevel } from './join-quality.js';
+import {
+  LEVEL,
+  LEVELS,
+  POLICY,
+  createLayerState,
+  createLinkEstimate,
+  finishProbe,
+  initialLevel,
+  planRound,
+  rateLink,
+  setMaxLevel,
+  startProbe,
+} from './join-quality.js';
+import { probeDownloadKbps } from './link-probe.js';
+import { mountHand } from './join-hand.js';
+import { capacityRefusalMessage } from './join-refusal.js';
+
+/** The raise-hand control (join-hand.js), once the join details are known. */
+let hand = null;
 
 // Interface texts, Vietnamese first; English when the person chose it on the
 // meeting list (localStorage "hop.lang", shared with i18n.js).
@@ -122,6 +141,17 @@ const ICE_RESTART_AFTER_MS = 3000;
 const ICE_RESTART_INTERVAL_MS = 4000;
 /** A connection still down this long after ICE restarts began is replaced by a fresh join, in milliseconds. */
 const FRESH_JOIN_AFTER_MS = 20000;
+/** Time the gateway has to respond to the reachability check of a connection that is down, in milliseconds. */
+const GATEWAY_CHECK_TIMEOUT_MS = 1500;
+/** Reachability checks are repeated this often while the gateway does not respond, in milliseconds. */
+const GATEWAY_RECHECK_MS = 1000;
+/** Failed reachability checks in a row that count as a cut link; one slow response on a busy machine does not. */
+const GATEWAY_FAILED_CHECKS_FOR_CUT = 2;
+/**
+ * Time a connection has, once the gateway responds again after a cut, to
+ * resume by itself before a fresh join replaces it, in milliseconds.
+ */
+const ICE_RESUME_GRACE_MS = 3000;
 /** Simulcast bitrate caps when the join details carry none, in bits per second. */
 const DEFAULT_LAYER_BITRATES = { high: 900_000, medium: 300_000, low: 100_000 };
 
@@ -176,6 +206,12 @@ const page = {
   statsTimer: undefined,
   /** The previous statistics of the publisher connection, for deltas. */
   publisherStats: undefined,
+  /** Estimate of this page's download capacity (join-quality.js); start() measures it before joining. */
+  link: createLinkEstimate(null, 0),
+  /** The last reachability check of the gateway: { at, result: Promise<boolean> }. */
+  gatewayCheck: undefined,
+  /** Highest level for every subscription, also those made later (window.hop.capLevel, for the benchmark). */
+  levelCap: LEVEL.high,
 };
 
 function setState(state, text) {
@@ -409,7 +445,10 @@ function connect() {
     error: (cause) => {
       if (generation !== page.generation) return;
       console.warn('Janus session error', cause);
-      if (!connected && page.reconnectAttempt === 0) showNotice(TEXT.mediaServerUnreachable);
+      // The proxy rejects a session at a connection cap with the code in the reason, so the cap message is shown on any attempt.
+      const refusal = capacityRefusalMessage(cause, LANG);
+      if (refusal) showNotice(refusal);
+      else if (!connected && page.reconnectAttempt === 0) showNotice(TEXT.mediaServerUnreachable);
       scheduleReconnect();
     },
     destroyed: () => undefined,
@@ -558,7 +597,10 @@ function handlePublisherMessage(generation, message, jsep) {
     if (message.unpublished !== undefined && message.unpublished !== 'ok') removeFeed(message.unpublished);
     if (message.kicked !== undefined) removeFeed(message.kicked);
   }
-  if (jsep) page.publisher?.handleRemoteJsep({ jsep });
+  if (jsep) {
+    if (page.publisherIce) page.publisherIce.restartPending = false;
+    page.publisher?.handleRemoteJsep({ jsep });
+  }
 }
 
 /** Simulcast bitrate caps from the room settings in the join details, in bits per second. */
@@ -665,7 +707,7 @@ function subscribe(generation, publisher) {
     ice: newIceWatch(),
     /** mid of the video stream in this subscription, from Janus's attached/updated event. */
     videoMid: null,
-    layer: createLayerState(initialLevel(measuredDownloadKbps()), now, page.audioOnly ? LEVEL.off : LEVEL.high),
+    layer: createLayerState(initialLevel(page.link.kbps, layerBitrates(), page.feeds.size + 1), now, page.audioOnly ? LEVEL.off : page.levelCap),
     appliedLevel: null,
     /** Substream and temporal layer Janus reported forwarding. */
     receivedSubstream: null,
@@ -722,7 +764,11 @@ function subscribe(generation, publisher) {
         return;
       }
       handleSubscriberEvent(feed, message);
+      // Janus forwards its default substream, the highest, until a configure
+      // request selects another, so the level is sent before media flows.
+      if (message.videoroom === 'attached' && feed.appliedLevel === null) applyLevel(feed, feed.layer.level);
       if (jsep) {
+        feed.ice.restartPending = false;
         feed.handle.createAnswer({
           jsep,
           // Only data channels are named, so audio and video are accepted as
@@ -776,8 +822,11 @@ function applyLevel(feed, level) {
   setTileQuality(feed.tile, feed.quality, level === LEVEL.off && !page.audioOnly);
 }
 
-/** Download throughput the connection check stored in this browser, in kbit/s, if it ran in the last hour. */
-function measuredDownloadKbps() {
+/**
+ * Download throughput the connection check stored in this browser, in
+ * kbit/s, if it ran in the last hour. The page uses it when its own probe fails.
+ */
+function storedDownloadKbps() {
   try {
     const stored = JSON.parse(globalThis.localStorage?.getItem('hop.networkCheck') ?? 'null');
     if (stored && Date.now() - stored.at < 3_600_000) return stored.downloadKbps;
@@ -835,19 +884,46 @@ function markWeakConnection() {
 
 // ---------------------------------------------------------------- recovery
 
+/**
+ * Creates the ICE recovery state of one peer connection. `restartPending`
+ * is set while an ICE restart waits for its SDP exchange. `failedChecks`
+ * counts failed reachability checks of the gateway in a row, and
+ * `gatewayLostAt` and `gatewayBackAt` record when the gateway stopped and
+ * started responding during the current outage.
+ */
 function newIceWatch() {
-  return { state: 'new', downSince: null, timer: undefined };
+  return { state: 'new', downSince: null, timer: undefined, restartPending: false, failedChecks: 0, gatewayLostAt: null, gatewayBackAt: null };
+}
+
+/** Returns whether the gateway responds to an HTTP request; any status counts. One check serves every connection for a second. */
+function gatewayReachable() {
+  const now = Date.now();
+  if (page.gatewayCheck && now - page.gatewayCheck.at < GATEWAY_RECHECK_MS) return page.gatewayCheck.result;
+  const result = fetch('/api/v1/network-check/ping', { cache: 'no-store', signal: AbortSignal.timeout(GATEWAY_CHECK_TIMEOUT_MS) }).then(
+    () => true,
+    () => false,
+  );
+  page.gatewayCheck = { at: now, result };
+  return result;
 }
 
 /**
  * Follows one peer connection's ICE state. A connection down for
- * ICE_RESTART_AFTER_MS gets an ICE restart (`restart`), repeated every
- * ICE_RESTART_INTERVAL_MS, and one still down after FRESH_JOIN_AFTER_MS is
- * replaced by a fresh join with new join details.
+ * ICE_RESTART_AFTER_MS gets an ICE restart (`restart`) while the gateway
+ * responds. When the gateway does not respond either, the whole link is
+ * cut. The page then sends no restart, because one delivered late would
+ * break the session that resumes by itself when the link returns. Once the
+ * gateway responds again, the connection has ICE_RESUME_GRACE_MS to resume before a
+ * fresh join with new join details replaces it, as it is after
+ * FRESH_JOIN_AFTER_MS in any case.
  */
 function watchIce(generation, watch, state, restart) {
   watch.state = state;
   if (state === 'connected' || state === 'completed') {
+    watch.restartPending = false;
+    watch.failedChecks = 0;
+    watch.gatewayLostAt = null;
+    watch.gatewayBackAt = null;
     if (watch.downSince !== null) {
       watch.downSince = null;
       window.clearTimeout(watch.timer);
@@ -861,15 +937,46 @@ function watchIce(generation, watch, state, restart) {
   watch.downSince ??= Date.now();
   updateConnectionState();
   if (watch.timer !== undefined) return;
-  const tick = () => {
+  const tick = async () => {
     watch.timer = undefined;
     if (generation !== page.generation || watch.downSince === null) return;
     if (Date.now() - watch.downSince >= FRESH_JOIN_AFTER_MS) {
       scheduleReconnect();
       return;
     }
-    page.recovery.iceRestarts += 1;
-    restart();
+
+    const reachable = await gatewayReachable();
+    if (generation !== page.generation || watch.downSince === null) return;
+    if (!reachable) {
+      watch.failedChecks += 1;
+      if (watch.failedChecks >= GATEWAY_FAILED_CHECKS_FOR_CUT) {
+        watch.gatewayLostAt ??= Date.now();
+        watch.gatewayBackAt = null;
+      }
+      watch.timer = window.setTimeout(tick, GATEWAY_RECHECK_MS);
+      return;
+    }
+    watch.failedChecks = 0;
+    if (watch.gatewayLostAt !== null) {
+      // The signalling socket may stay stalled for seconds after a cut (TCP
+      // retransmission backoff), so a fresh join, which opens a new one,
+      // replaces a connection that does not resume.
+      watch.gatewayBackAt ??= Date.now();
+      if (Date.now() - watch.gatewayBackAt >= ICE_RESUME_GRACE_MS) {
+        scheduleReconnect();
+        return;
+      }
+      watch.timer = window.setTimeout(tick, GATEWAY_RECHECK_MS);
+      return;
+    }
+
+    // One restart at a time: restarts repeated before Janus replied would
+    // overtake each other and keep ICE from settling.
+    if (!watch.restartPending) {
+      page.recovery.iceRestarts += 1;
+      watch.restartPending = true;
+      restart();
+    }
     watch.timer = window.setTimeout(tick, ICE_RESTART_INTERVAL_MS);
   };
   watch.timer = window.setTimeout(tick, state === 'failed' ? 0 : ICE_RESTART_AFTER_MS);
@@ -881,7 +988,10 @@ function restartPublisherIce() {
   handle?.createOffer({
     iceRestart: true,
     success: (jsep) => handle.send({ message: { request: 'configure' }, jsep }),
-    error: (error) => console.warn('the ICE restart offer failed', error),
+    error: (error) => {
+      console.warn('the ICE restart offer failed', error);
+      if (page.publisherIce) page.publisherIce.restartPending = false;
+    },
   });
 }
 
@@ -904,9 +1014,20 @@ function noteRecovered() {
 
 // ---------------------------------------------------------------- link quality
 
+/**
+ * Bytes each media packet takes on the link beyond what getStats counts
+ * (payload and RTP header): IPv4 and UDP headers (28) and the SRTP
+ * authentication tag (10 or 16, by cipher).
+ */
+const PACKET_OVERHEAD_BYTES = 40;
+
 /** Reads the counters the layer policy needs from one peer connection's statistics. */
 async function readStats(pc) {
   const totals = {
+    /** When the statistics were read, in milliseconds. */
+    at: Date.now(),
+    /** Bytes of every received media packet on the link, headers included. */
+    linkBytes: 0,
     packetsReceived: 0,
     packetsLost: 0,
     freezes: 0,
@@ -924,6 +1045,7 @@ async function readStats(pc) {
     if (entry.type === 'inbound-rtp') {
       totals.packetsReceived += entry.packetsReceived ?? 0;
       totals.packetsLost += Math.max(0, entry.packetsLost ?? 0);
+      totals.linkBytes += (entry.bytesReceived ?? 0) + (entry.headerBytesReceived ?? 0) + (entry.packetsReceived ?? 0) * PACKET_OVERHEAD_BYTES;
       if (entry.kind === 'video') {
         totals.freezes += entry.freezeCount ?? 0;
         totals.framesDecoded += entry.framesDecoded ?? 0;
@@ -951,11 +1073,28 @@ function startStats() {
   }, POLICY.sampleMs);
 }
 
-/** Samples every subscription, moves each to the level its link carries, and rates this page's own uplink. */
+/** Returns the layer policy's sample of one subscription from two readings of its statistics. */
+function sampleOf(feed, stats, previous) {
+  const received = stats.packetsReceived - previous.packetsReceived;
+  const lost = stats.packetsLost - previous.packetsLost;
+  const seconds = (stats.at - previous.at) / 1000;
+  return {
+    loss: received + lost >= 20 ? Math.max(0, lost) / (received + lost) : null,
+    freezes: stats.freezes - previous.freezes,
+    rtt: stats.rtt,
+    slowLinks: feed.slowLinks,
+    receivedKbps: seconds > 0 ? ((stats.linkBytes - previous.linkBytes) * 8) / 1000 / seconds : null,
+  };
+}
+
+/**
+ * Samples every subscription, moves each to the level the link carries,
+ * probes the link when a higher level might fit, and rates this page's own uplink.
+ */
 async function sampleLinks() {
   if (page.state !== 'joined' && page.state !== 'reconnecting') return;
   const now = Date.now();
-  let videoPausedByLink = false;
+  const round = [];
   for (const feed of [...page.feeds.values()]) {
     const pc = feed.handle?.webrtcStuff?.pc;
     if (!pc || !feed.webrtcUp) continue;
@@ -964,20 +1103,21 @@ async function sampleLinks() {
     feed.previousStats = stats;
     feed.latestStats = stats;
     if (!previous) continue;
-    const received = stats.packetsReceived - previous.packetsReceived;
-    const lost = stats.packetsLost - previous.packetsLost;
-    const sample = {
-      loss: received + lost >= 20 ? Math.max(0, lost) / (received + lost) : null,
-      freezes: stats.freezes - previous.freezes,
-      rtt: stats.rtt,
-      slowLinks: feed.slowLinks,
-    };
+    round.push({ feed, state: feed.layer, sample: sampleOf(feed, stats, previous) });
     feed.slowLinks = 0;
-    const level = nextLevel(feed.layer, sample, now);
-    feed.quality = feed.layer.quality;
-    if (level !== feed.appliedLevel) applyLevel(feed, level);
-    else setTileQuality(feed.tile, feed.quality, level === LEVEL.off && !page.audioOnly);
-    if (level === LEVEL.off && !page.audioOnly) videoPausedByLink = true;
+  }
+
+  let videoPausedByLink = false;
+  if (round.length > 0) {
+    const plan = planRound(page.link, round, layerBitrates(), now);
+    round.forEach(({ feed }, index) => {
+      const level = plan.levels[index];
+      feed.quality = feed.layer.quality;
+      if (level !== feed.appliedLevel) applyLevel(feed, level);
+      else setTileQuality(feed.tile, feed.quality, level === LEVEL.off && !page.audioOnly);
+      if (level === LEVEL.off && !page.audioOnly) videoPausedByLink = true;
+    });
+    if (plan.probe) void probeLink();
   }
 
   const pc = page.publisher?.webrtcStuff?.pc;
@@ -990,6 +1130,31 @@ async function sampleLinks() {
   }
 
   if (videoPausedByLink && !page.audioOnly && !page.audioOnlyProposed) proposeAudioOnly();
+}
+
+/** Measures the link with a short download while the media keeps flowing, and updates the estimate. */
+async function probeLink() {
+  startProbe(page.link, Date.now());
+  const started = Date.now();
+  const before = await receivedLinkBytes();
+  const probeKbps = await probeDownloadKbps();
+  const after = await receivedLinkBytes();
+  const seconds = (Date.now() - started) / 1000;
+  let mediaBytes = 0;
+  for (const [feedId, bytes] of after) {
+    if (before.has(feedId)) mediaBytes += Math.max(0, bytes - before.get(feedId));
+  }
+  finishProbe(page.link, probeKbps, (mediaBytes * 8) / 1000 / seconds, Date.now());
+}
+
+/** Returns the bytes each subscription has received on the link so far (see readStats), by feed id. */
+async function receivedLinkBytes() {
+  const bytes = new Map();
+  for (const feed of [...page.feeds.values()]) {
+    const pc = feed.handle?.webrtcStuff?.pc;
+    if (pc && feed.webrtcUp) bytes.set(feed.feedId, (await readStats(pc)).linkBytes);
+  }
+  return bytes;
 }
 
 /** Offers audio-only mode once, when the link could not hold the video of a subscription. */
@@ -1020,7 +1185,9 @@ function setAudioOnly(on) {
   applyPublisherAudioOnly(on);
   const now = Date.now();
   for (const feed of page.feeds.values()) {
-    const level = on ? setMaxLevel(feed.layer, LEVEL.off, now) : (feed.layer = createLayerState(initialLevel(measuredDownloadKbps()), now)).level;
+    const level = on
+      ? setMaxLevel(feed.layer, LEVEL.off, now)
+      : (feed.layer = createLayerState(initialLevel(page.link.kbps, layerBitrates(), page.feeds.size), now, page.levelCap)).level;
     applyLevel(feed, level);
   }
   showNotice(on ? TEXT.audioOnlyActive : '');
@@ -1107,6 +1274,7 @@ function leave() {
   window.clearTimeout(page.reconnectTimer);
   const janus = page.janus;
   const publisher = page.publisher;
+  hand?.lowerOnLeave();
   clearRoom();
   setState('left');
   // The session is destroyed once Janus confirms the leave, or after 2 seconds without a reply.
@@ -1222,13 +1390,27 @@ window.hop = {
   get linkQuality() {
     return page.linkQuality;
   },
+  /** Returns the download capacity estimate in kbit/s (null before a measurement) and what set it last. */
+  get link() {
+    return { kbps: page.link.kbps, source: page.link.source, probedAt: page.link.probedAt };
+  },
   setAudioOnly,
-  /** Caps every subscription at the named level (off, low-t0, low, medium, high), as audio-only mode caps it at off. */
+  /**
+   * Caps every subscription at the named level (off, low-t0, low, medium,
+   * high), as audio-only mode caps it at off. Subscriptions made later,
+   * after a fresh join too, get the same cap.
+   */
   capLevel(name) {
     const level = LEVELS.findIndex((candidate) => candidate.name === name);
     if (level < 0) throw new Error(`unknown level ${name}`);
+    page.levelCap = level;
     for (const feed of page.feeds.values()) applyLevel(feed, setMaxLevel(feed.layer, level, Date.now()));
   },
+  /** The participant's hand as the page shows it: raised, and its place among the raised hands. */
+  get hand() {
+    return { raised: hand?.raised ?? false, position: hand?.position ?? null };
+  },
+  toggleHand: () => hand?.toggle(),
   toggleMicrophone,
   toggleCamera,
   leave,
@@ -1266,6 +1448,8 @@ async function start() {
     return;
   }
 
+  // The link is measured while the join details load, so the first video level fits it.
+  const probe = probeDownloadKbps();
   try {
     page.details = await fetchJoinDetails(meetingId, inviteKey);
   } catch (error) {
@@ -1283,12 +1467,23 @@ async function start() {
   updateCount();
   page.audioOnly = globalThis.sessionStorage?.getItem('hop.audioOnly') === '1';
   updateControls();
+  hand = mountHand({
+    button: document.getElementById('hand'),
+    status: document.getElementById('hand-status'),
+    meetingId,
+    inviteKey,
+    language: LANG,
+    csrfToken,
+    showNotice,
+    inMeeting: () => !['left', 'ended', 'error'].includes(page.state),
+  });
 
   await initJanus();
   if (!Janus.isWebrtcSupported()) {
     fail(TEXT.noWebRtc);
     return;
   }
+  page.link = createLinkEstimate((await probe) ?? storedDownloadKbps() ?? null, Date.now());
   connect();
 }
 

@@ -63,8 +63,14 @@ const server = net.createServer((client) => {
     reportFailure(error);
     closeBoth();
   });
-  client.on('close', closeBoth);
-  upstream.on('close', closeBoth);
+  // When one side closes cleanly, pipe() has already ended the other one,
+  // which then sends what it still buffers before it closes. Destroying it
+  // here would drop that data, and a slow (shaped) link can hold plenty.
+  const closeUnlessEnded = (other) => () => {
+    if (!other.writableEnded) other.destroy();
+  };
+  client.on('close', closeUnlessEnded(upstream));
+  upstream.on('close', closeUnlessEnded(client));
 });
 
 server.on('error', (error) => {

@@ -3,9 +3,12 @@
  * province hall) runs in the Janus namespace, so its link is not shaped.
  * Browser B (a commune) runs in the browser namespace behind the veth pair,
  * whose bandwidth, loss and cuts the test controls (tc tbf and iptables).
+ * B's pages, API calls and signalling cross the veth too, as they share a
+ * commune's access link, so B's link probes measure the shaped link.
  *
  * B's subscription to A's simulcast video must drop to the low layer on a
- * 250 kbit/s link and return to the high layer at 2 Mbit/s. Audio-only mode
+ * 250 kbit/s link and return to the high layer at 2 Mbit/s, with B's link
+ * estimate following what the link carries. Audio-only mode
  * must stop video both ways and keep B in the room. After a 20 s cut, B must
  * reconnect by itself, and attendance must show one interval for B. The
  * limits here are generous so that a busy CI machine passes; the targets (high
@@ -37,6 +40,7 @@ interface FeedMedia {
 
 interface JoinPageHooks {
   state: string;
+  link: { kbps: number | null; source: string | null };
   audioOnly: boolean;
   recovery: { iceRestarts: number; freshJoins: number; lastRecoveredAt: number | null };
   layers(): LayerView[];
@@ -94,7 +98,7 @@ describe('meeting on a weak link', { skip: unavailable ?? false, timeout: 300_00
   before(async () => {
     const database = await createTestDatabase(process.env.TEST_DATABASE_URL!);
     dropDatabase = database.drop;
-    rig = await createMediaRig({ serverName: 'janus-weak' });
+    rig = await createMediaRig({ serverName: 'janus-weak', gatewayAcrossVeth: true });
     // Own consumer groups at the end of the topics, so the bridge does not first work through what other runs left on the shared broker.
     groups = await createGroupsAtEnd(process.env.KAFKA_BROKERS!, groupPrefix);
     hop = await startTestPlatform({
@@ -167,7 +171,7 @@ describe('meeting on a weak link', { skip: unavailable ?? false, timeout: 300_00
       assert.ok(result.rttMs > 0, 'round-trip time measured');
       assert.ok(result.downloadKbps > 0, 'download measured');
       assert.ok(result.uploadKbps > 0, 'upload measured');
-      // The gateway is reached through the rig's Unix socket relay, not the veth, so throughput here is not shaped.
+      // The link is not shaped yet.
       assert.equal(result.verdict, 'video');
       assert.match((await page.textContent('#verdict')) ?? '', /chất lượng cao/);
       assert.equal(await page.getAttribute('#guide', 'href'), '/help/bandwidth.md');
@@ -183,17 +187,26 @@ describe('meeting on a weak link', { skip: unavailable ?? false, timeout: 300_00
     await rig.shape({ rate: '250kbit', burst: '16kb', latency: '300ms' });
     const seconds = await waitForLevel(commune, ['low', 'low-t0'], 40_000);
     await waitFor('Janus forwards substream 0', async () => ((await layersOf(commune))[0]?.substream === 0 ? true : undefined), { timeoutMs: 10_000 });
+    const link = await commune.evaluate(() => (window as unknown as HookedWindow).hop!.link);
+    // Medium needs (300 + 50) kbit/s plus headroom, so the estimate must come from what the 250 kbit/s link carried.
+    assert.notEqual(link.kbps, null, 'B has a link estimate');
+    assert.ok(link.kbps! > 100, `link estimate ${link.kbps} kbit/s (${link.source}) is above what low needs`);
+    assert.ok(link.kbps! < 400, `link estimate ${link.kbps} kbit/s (${link.source}) is below what medium needs`);
     const before = (await mediaOf(commune))[0]!.stats!;
     await sleep(3000);
     const later = (await mediaOf(commune))[0]!.stats!;
     assert.ok(later.audioBytes > before.audioBytes, 'audio keeps flowing on the low layer');
-    t.diagnostic(`low layer after ${seconds.toFixed(1)} s; ${later.audioBytes - before.audioBytes} B audio and ${later.videoBytes - before.videoBytes} B video in 3 s`);
+    t.diagnostic(`low layer after ${seconds.toFixed(1)} s, link estimate ${Math.round(link.kbps!)} kbit/s (${link.source}); ${later.audioBytes - before.audioBytes} B audio and ${later.videoBytes - before.videoBytes} B video in 3 s`);
   });
 
   it('2 Mbit/s returns to the high layer', async (t) => {
     await rig.shape({ rate: '2mbit', burst: '32kb', latency: '300ms' });
     const seconds = await waitForLevel(commune, ['high'], 45_000);
-    t.diagnostic(`high layer again after ${seconds.toFixed(1)} s`);
+    const link = await commune.evaluate(() => (window as unknown as HookedWindow).hop!.link);
+    assert.equal(link.source, 'probe', 'a probe measured the restored link');
+    assert.notEqual(link.kbps, null, 'B has a link estimate');
+    assert.ok(link.kbps! > 1200, `link estimate ${link.kbps} kbit/s is above what high needs`);
+    t.diagnostic(`high layer again after ${seconds.toFixed(1)} s, link estimate ${Math.round(link.kbps!)} kbit/s`);
     await rig.unshape();
   });
 

@@ -15,6 +15,10 @@
  *   its own relay on 127.0.0.1:8080, which ends at the same gateway.
  * - Browsers reach the Janus API through the gateway's signalling proxy (the
  *   same relay), and media flows between them and Janus over the veth.
+ * - With `gatewayAcrossVeth`, the relay in hop-b connects across the veth to
+ *   a relay on 198.18.0.1:8080 in hop-j, which ends at gateway.sock. Pages,
+ *   API calls and signalling of the browser namespace then share the veth
+ *   with the media. A participant's access link carries them all the same way.
  *
  * Creating and deleting namespaces needs root.
  */
@@ -56,6 +60,13 @@ export interface MediaRigOptions {
   videoroomAdminKey?: string;
   /** Janus `server_name`, which its events carry as `emitter`. Pass the MediaServer id. Default "janus-rig". */
   serverName?: string;
+  /**
+   * Routes the browser namespace's connections to the gateway across the
+   * veth, so that shaping and cuts apply to them as to the media. The loss
+   * rules drop UDP only, so they do not apply. Default false: those
+   * connections reach the gateway through a Unix socket, which no rule touches.
+   */
+  gatewayAcrossVeth?: boolean;
 }
 
 export interface ShapeOptions {
@@ -195,7 +206,13 @@ export async function createMediaRig(options: MediaRigOptions = {}): Promise<Med
     relays.push(janusRelay);
     const adminRelay = await startRelay('tcp:127.0.0.1:0', `unix:${adminSocket}`);
     relays.push(adminRelay);
-    relays.push(await startRelay(`tcp:127.0.0.1:${NAMESPACE_GATEWAY_PORT}`, `unix:${gatewaySocket}`, browserNetns));
+    if (options.gatewayAcrossVeth) {
+      const vethGateway = `tcp:${JANUS_RIG_ADDRESS}:${NAMESPACE_GATEWAY_PORT}`;
+      relays.push(await startRelay(vethGateway, `unix:${gatewaySocket}`, janusNetns));
+      relays.push(await startRelay(`tcp:127.0.0.1:${NAMESPACE_GATEWAY_PORT}`, vethGateway, browserNetns));
+    } else {
+      relays.push(await startRelay(`tcp:127.0.0.1:${NAMESPACE_GATEWAY_PORT}`, `unix:${gatewaySocket}`, browserNetns));
+    }
     relays.push(await startRelay(`tcp:127.0.0.1:${NAMESPACE_GATEWAY_PORT}`, `unix:${gatewaySocket}`, janusNetns));
 
     let gatewayRelay: Relay | undefined;
