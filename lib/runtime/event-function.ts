@@ -29,7 +29,7 @@ export interface EventFunctionDefinition {
   onBatch?: (events: HandledEvent[], deps: Dependencies) => Promise<void>;
 }
 
-/** One event's result in a batch response, as a single call would have answered it. */
+/** One event's result in a batch response: the status and error a single call would have returned. */
 interface BatchItemResult {
   id?: string;
   status: number;
@@ -43,7 +43,7 @@ const MAX_BATCH_EVENTS = 1_000;
 /**
  * Builds a handler for events delivered by the Kafka bridge (or an OpenFaaS
  * connector) as a structured-mode CloudEvent body, or as a CloudEvents JSON
- * batch (an array of them), which is answered with 200 and one result per event.
+ * batch (an array of them), which gets 200 and one result per event.
  *
  * Responses: 200 when handled, 202 when the type is not one this function
  * handles or its handler resolved `'skipped'` (acknowledged and skipped), 400 when the message is not a valid
@@ -122,7 +122,7 @@ function readBatchItem(definition: EventFunctionDefinition, body: unknown): { re
  * Runs a CloudEvents JSON batch and returns one result per event, in order.
  * Invalid and unhandled events get the 400 and 202 a single call would get.
  * A thrown error that is not a non-retryable HopError of one event's handler
- * is thrown on, so the caller answers 5xx and the bridge delivers the events
+ * is thrown on, so the caller returns 5xx and the bridge delivers the events
  * again one at a time.
  */
 async function handleBatch(definition: EventFunctionDefinition, bodies: unknown[], deps: Dependencies): Promise<BatchItemResult[]> {

@@ -37,7 +37,7 @@ export async function createGroupsAtEnd(brokers: string, prefix: string): Promis
 
 /**
  * Returns the end offsets of `topic`. Right after a topic is created the broker
- * may still answer UNKNOWN_TOPIC_OR_PARTITION for a moment, so this retries
+ * may still return UNKNOWN_TOPIC_OR_PARTITION for a moment, so this retries
  * for up to 10 s.
  */
 async function topicEnds(admin: Admin, topic: string): Promise<{ partition: number; high: string }[]> {

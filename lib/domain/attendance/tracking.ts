@@ -147,7 +147,7 @@ async function closeConnections(trx: Trx, where: RawBuilder<unknown>, end: RawBu
   `.execute(trx);
   if (options.locked) {
     // A batch locked the participants of these rows up front (lockBatchParticipants), so the
-    // update needs no query before it; one whose row appeared since then is locked now.
+    // update needs no query before it. A participant whose row appeared since then is locked here.
     const closed = await close();
     for (const participantId of [...new Set(closed.rows.map((row) => row.participantId))].sort()) await lockParticipant(trx, participantId, options.locked);
     return closed.rows;
